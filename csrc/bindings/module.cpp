@@ -1,0 +1,56 @@
+// The extension module ember._C: exception translation, then one registration call per family.
+#include <pybind11/pybind11.h>
+
+#include "bindings/bindings.h"
+#include "core/cpu_features.h"
+#include "core/errors.h"
+#include "core/parallel.h"
+
+namespace py = pybind11;
+
+// Families still being written register nothing until their file provides the real function.
+namespace ember {
+__attribute__((weak)) void bind_unary(py::module_&) {}
+__attribute__((weak)) void bind_binary(py::module_&) {}
+__attribute__((weak)) void bind_reduce(py::module_&) {}
+__attribute__((weak)) void bind_matmul(py::module_&) {}
+__attribute__((weak)) void bind_index(py::module_&) {}
+__attribute__((weak)) void bind_random(py::module_&) {}
+__attribute__((weak)) void bind_cuda(py::module_&) {}
+}  // namespace ember
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "ember's compiled core: tensors and hand-written CPU / CUDA kernels";
+
+  // ValueError, IndexError and RuntimeError come through pybind11's std:: translations (the
+  // classes derive from std::invalid_argument, std::out_of_range, std::runtime_error).
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ember::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const ember::ZeroDivisionError& e) {
+      PyErr_SetString(PyExc_ZeroDivisionError, e.what());
+    }
+  });
+
+  m.def("cpu_capability", [] { return ember::cpu_capability_name(ember::cpu_capability()); },
+        "The SIMD path in use: 'default', 'avx2' or 'avx512' (EMBER_CPU_CAPABILITY clamps it).");
+  m.def("cpu_best_capability", [] { return ember::cpu_capability_name(ember::cpu_best_capability()); },
+        "The best SIMD path this CPU supports.");
+  m.def("get_num_threads", &ember::get_num_threads);
+  m.def("set_num_threads", [](int n) {
+    if (n < 1) throw ember::ValueError(ember::str_cat("set_num_threads: expected a positive count, got ", n));
+    ember::set_num_threads(n);
+  });
+
+  ember::bind_tensor(m);
+  ember::bind_factory(m);
+  ember::bind_unary(m);
+  ember::bind_binary(m);
+  ember::bind_reduce(m);
+  ember::bind_matmul(m);
+  ember::bind_index(m);
+  ember::bind_random(m);
+  ember::bind_cuda(m);
+}

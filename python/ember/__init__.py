@@ -1,0 +1,47 @@
+"""ember: a deep-learning framework with hand-written C++ (SIMD + OpenMP) and CUDA kernels.
+
+    import ember
+    x = ember.randn(128, 784)
+    w = ember.randn(784, 10) * 0.01
+    y = (x @ w).relu().softmax(dim=1)
+"""
+# Developer builds put the compiled module in build/python/ember beside this source tree.
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)
+
+from . import _C
+from ._dtype import (float32, float64, int64, int32, bool, float, double, long, int,
+                     get_default_dtype, set_default_dtype)
+from .tensor import Tensor
+from .creation import (tensor, as_tensor, from_numpy, from_dlpack, empty, zeros, ones, full,
+                       empty_like, zeros_like, ones_like, full_like, arange, linspace, eye,
+                       manual_seed, rand, randn, randint, rand_like, randn_like)
+from .functional_ops import (add, sub, mul, div, true_divide, pow, floor_divide, remainder, maximum,
+                             minimum, eq, ne, lt, le, gt, ge, matmul, neg, abs, sign, exp, log, log1p,
+                             sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, silu, leaky_relu, elu, gelu,
+                             softplus, clamp, clip, where, sum, mean, prod, amax, amin, max, min,
+                             argmax, argmin, var, std, all, any, logsumexp, softmax, log_softmax,
+                             reshape, transpose, permute, squeeze, unsqueeze, flatten, broadcast_to,
+                             broadcast_shapes, cat, concatenate, stack, split, chunk)
+from . import cuda
+
+device = _C.device
+dtype = _C.dtype
+get_num_threads = _C.get_num_threads
+set_num_threads = _C.set_num_threads
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "dtype", "device", "float32", "float64", "int64", "int32", "bool", "float", "double",
+    "long", "int", "get_default_dtype", "set_default_dtype",
+    "tensor", "as_tensor", "from_numpy", "from_dlpack", "empty", "zeros", "ones", "full", "empty_like",
+    "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye", "manual_seed", "rand", "randn",
+    "randint", "rand_like", "randn_like",
+    "add", "sub", "mul", "div", "true_divide", "pow", "floor_divide", "remainder", "maximum", "minimum",
+    "eq", "ne", "lt", "le", "gt", "ge", "matmul", "neg", "abs", "sign", "exp", "log", "log1p", "sqrt",
+    "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "silu", "leaky_relu", "elu", "gelu", "softplus",
+    "clamp", "clip", "where", "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
+    "var", "std", "all", "any", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
+    "squeeze", "unsqueeze", "flatten", "broadcast_to", "broadcast_shapes", "cat", "concatenate", "stack",
+    "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
+]

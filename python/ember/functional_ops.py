@@ -1,0 +1,117 @@
+"""Module-level forms of the tensor operations: ember.exp(x), ember.where(c, a, b), ember.cat(...)."""
+from . import _C
+from .tensor import Tensor, _clamp, _dims
+
+def add(a, b): return _C.add(a, b)
+def sub(a, b): return _C.sub(a, b)
+def mul(a, b): return _C.mul(a, b)
+def div(a, b): return _C.div(a, b)
+def pow(a, b): return _C.pow(a, b)
+def floor_divide(a, b): return _C.floor_divide(a, b)
+def remainder(a, b): return _C.remainder(a, b)
+def maximum(a, b): return _C.maximum(a, b)
+def minimum(a, b): return _C.minimum(a, b)
+def eq(a, b): return _C.eq(a, b)
+def ne(a, b): return _C.ne(a, b)
+def lt(a, b): return _C.lt(a, b)
+def le(a, b): return _C.le(a, b)
+def gt(a, b): return _C.gt(a, b)
+def ge(a, b): return _C.ge(a, b)
+def matmul(a, b): return _C.matmul(a, b)
+
+
+true_divide = div
+
+
+def neg(x): return _C.neg(x)
+def abs(x): return _C.abs(x)
+def sign(x): return _C.sign(x)
+def exp(x): return _C.exp(x)
+def log(x): return _C.log(x)
+def log1p(x): return _C.log1p(x)
+def sqrt(x): return _C.sqrt(x)
+def rsqrt(x): return _C.rsqrt(x)
+def sin(x): return _C.sin(x)
+def cos(x): return _C.cos(x)
+def tanh(x): return _C.tanh(x)
+def sigmoid(x): return _C.sigmoid(x)
+def relu(x): return _C.relu(x)
+def silu(x): return _C.silu(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return _C.leaky_relu(x, negative_slope)
+
+
+def elu(x, alpha=1.0):
+    return _C.elu(x, alpha)
+
+
+def gelu(x, approximate="none"):
+    """GELU: x * Phi(x) exactly, or its tanh approximation with approximate='tanh'."""
+    return _C.gelu(x, approximate)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return _C.softplus(x, beta, threshold)
+
+
+def clamp(x, min=None, max=None):
+    return _clamp(x, min, max)
+
+
+clip = clamp
+
+
+def where(condition, x, y):
+    """Elements of x where condition is true, else of y (tensors or Python scalars, broadcast)."""
+    return _C.where(condition, x, y)
+
+
+def sum(x, dim=None, keepdim=False, dtype=None): return x.sum(dim, keepdim, dtype)
+def mean(x, dim=None, keepdim=False): return _C.mean(x, _dims(dim), keepdim)
+def prod(x, dim=None, keepdim=False): return _C.prod(x, _dims(dim), keepdim)
+def amax(x, dim=None, keepdim=False): return _C.amax(x, _dims(dim), keepdim)
+def amin(x, dim=None, keepdim=False): return _C.amin(x, _dims(dim), keepdim)
+def max(x, dim=None, keepdim=False): return x.max(dim, keepdim)
+def min(x, dim=None, keepdim=False): return x.min(dim, keepdim)
+def argmax(x, dim=None, keepdim=False): return _C.argmax(x, dim, keepdim)
+def argmin(x, dim=None, keepdim=False): return _C.argmin(x, dim, keepdim)
+def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None): return x.var(dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None): return x.std(dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+def all(x, dim=None, keepdim=False): return _C.all(x, _dims(dim), keepdim)
+def any(x, dim=None, keepdim=False): return _C.any(x, _dims(dim), keepdim)
+def logsumexp(x, dim, keepdim=False): return _C.logsumexp(x, _dims(dim), keepdim)
+def softmax(x, dim): return _C.softmax(x, dim)
+def log_softmax(x, dim): return _C.log_softmax(x, dim)
+
+
+def reshape(x, shape): return x.reshape(shape)
+def transpose(x, dim0, dim1): return _C.transpose(x, dim0, dim1)
+def permute(x, dims): return x.permute(dims)
+def squeeze(x, dim=None): return x.squeeze(dim)
+def unsqueeze(x, dim): return _C.unsqueeze(x, dim)
+def flatten(x, start_dim=0, end_dim=-1): return _C.flatten(x, start_dim, end_dim)
+def broadcast_to(x, shape): return x.broadcast_to(shape)
+def broadcast_shapes(*shapes):
+    out = []
+    for s in shapes:
+        out = _C.broadcast_shapes(out, list(s))
+    return tuple(out)
+
+
+def cat(tensors, dim=0):
+    """Joins tensors along an existing dimension."""
+    return _C.cat(list(tensors), dim)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Joins tensors along a new dimension."""
+    return _C.stack(list(tensors), dim)
+
+
+def split(x, split_size_or_sections, dim=0): return _C.split(x, split_size_or_sections, dim)
+def chunk(x, chunks, dim=0): return _C.chunk(x, chunks, dim)

@@ -1,0 +1,451 @@
+"""ember.Tensor: the extension's tensor type with its Python-facing methods.
+
+The class itself lives in the compiled core (`_C.Tensor`: storage, shape, strides, dtype, device).
+This module attaches the operators and methods, each a call into one `_C` function, so that the
+class stays a single type with no wrapper objects between Python and the kernels.
+"""
+import builtins
+
+import numpy as np
+
+from . import _C
+from . import _dtype
+
+Tensor = _C.Tensor
+Tensor.__module__ = "ember"
+Tensor.__doc__ = """A multi-dimensional array of one dtype on one device, with NumPy broadcasting,
+zero-copy views (reshape, transpose, slicing, expand) and NumPy / DLPack interop."""
+
+
+def _shape_args(shape, op):
+    """`f(2, 3)` and `f((2, 3))` both mean shape (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (builtins.int, np.integer)) or isinstance(s, builtins.bool):
+            raise TypeError(f"{op}: shape entries must be integers, got {shape!r}")
+    return [builtins.int(s) for s in shape]
+
+
+def _dims(dim):
+    """None, an int or a sequence of ints -> None or a list of ints (for reductions)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (builtins.int, np.integer)):
+        return [builtins.int(dim)]
+    return [builtins.int(d) for d in dim]
+
+
+def _format(t):
+    a = t.cpu().numpy() if t.dtype != _dtype.bool else t.cpu().numpy().astype(builtins.bool)
+    if t.dtype.is_floating_point:
+        finite = a[np.isfinite(a)]
+        whole = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+        body = np.array2string(a, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if whole else "fixed", threshold=1000, edgeitems=3)
+    else:
+        body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+    return body
+
+
+class _Methods:
+    """Copied onto Tensor below; not a class of its own."""
+
+    # ---- metadata ----------------------------------------------------------------------------
+    def size(self, dim=None):
+        """The shape, or the size of one dimension."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def stride(self, dim=None):
+        """Strides in elements, or the stride of one dimension."""
+        return self._strides if dim is None else self._strides[dim]
+
+    @property
+    def T(self):
+        """All dimensions reversed (a view)."""
+        return _C.permute(self, list(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        """The last two dimensions swapped (a view)."""
+        return _C.transpose(self, -2, -1)
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def __repr__(self):
+        extras = ""
+        if self.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool):
+            extras += f", dtype={self.dtype}"
+        if self.is_cuda:
+            extras += f", device='{self.device}'"
+        if self.numel() == 0 and self.ndim != 1:
+            return f"tensor([], size={self.shape}{extras})"
+        return f"tensor({_format(self)}{extras})"
+
+    __str__ = __repr__
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self.numel()} elements is "
+                               "ambiguous; use .any() or .all()")
+        return builtins.bool(self.item())
+
+    def __float__(self):
+        return builtins.float(self.item())
+
+    def __int__(self):
+        return builtins.int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    # ---- views and copies --------------------------------------------------------------------
+    def reshape(self, *shape):
+        """Same data in a new shape; a view when the strides allow it, else a copy."""
+        return _C.reshape(self, _shape_args(shape, "reshape"))
+
+    def view(self, *shape):
+        """Same data in a new shape, always a view (RuntimeError when impossible: use reshape)."""
+        return _C.view(self, _shape_args(shape, "view"))
+
+    def view_as(self, other):
+        return _C.view(self, list(other.shape))
+
+    def reshape_as(self, other):
+        return _C.reshape(self, list(other.shape))
+
+    def transpose(self, dim0, dim1):
+        return _C.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise ValueError(f"t: expected a tensor with at most 2 dimensions, got shape {self.shape}")
+        return _C.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    def permute(self, *dims):
+        return _C.permute(self, _shape_args(dims, "permute"))
+
+    def squeeze(self, dim=None):
+        return _C.squeeze(self, _dims(dim))
+
+    def unsqueeze(self, dim):
+        return _C.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return _C.expand(self, _shape_args(sizes, "expand"))
+
+    def expand_as(self, other):
+        return _C.expand(self, list(other.shape))
+
+    def broadcast_to(self, shape):
+        return _C.broadcast_to(self, _shape_args((shape,), "broadcast_to"))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _C.flatten(self, start_dim, end_dim)
+
+    def ravel(self):
+        return _C.flatten(self, 0, -1)
+
+    def contiguous(self):
+        return _C.contiguous(self)
+
+    def clone(self):
+        return _C.clone(self)
+
+    def copy_(self, src):
+        """Copies src (broadcast to this shape, converted to this dtype and device) into self."""
+        return _C.copy_(self, src if isinstance(src, Tensor) else _tensor_like(src, self))
+
+    def fill_(self, value):
+        return _C.copy_(self, _C.full([], builtins.float(value), self.dtype, None))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def split(self, split_size_or_sections, dim=0):
+        return _C.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _C.chunk(self, chunks, dim)
+
+    def __getitem__(self, index):
+        return _C.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _C.setitem(self, index, value)
+
+    # ---- dtype and device --------------------------------------------------------------------
+    def to(self, *args, dtype=None, device=None, copy=False):
+        """to(dtype), to(device), to(device, dtype), to(other_tensor): converted (a copy only when
+        something changes, or copy=True)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, _C.device)):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None:
+            out = _C.to_device(out, device)
+        if dtype is not None:
+            out = _C.to_dtype(out, _dtype.as_dtype(dtype, "to"))
+        if copy and out is self:
+            out = _C.clone(self)
+        return out
+
+    def type(self, dtype=None):
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    def float(self):
+        return _C.to_dtype(self, _dtype.float32)
+
+    def double(self):
+        return _C.to_dtype(self, _dtype.float64)
+
+    def long(self):
+        return _C.to_dtype(self, _dtype.int64)
+
+    def int(self):
+        return _C.to_dtype(self, _dtype.int32)
+
+    def bool(self):
+        return _C.to_dtype(self, _dtype.bool)
+
+    def cpu(self):
+        return _C.to_device(self, "cpu")
+
+    def cuda(self, device=None):
+        return _C.to_device(self, "cuda" if device is None else
+                            (f"cuda:{device}" if isinstance(device, builtins.int) else device))
+
+    # ---- NumPy, Python and DLPack exchange -----------------------------------------------------
+    def numpy(self):
+        """A NumPy array sharing this tensor's memory (CPU tensors only)."""
+        if self.is_cuda:
+            raise TypeError(f"numpy: cannot view a tensor on {self.device} as a NumPy array; "
+                            "copy it to the host first with .cpu()")
+        return np.asarray(memoryview(self))
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy() if not self.is_cuda else self.cpu().numpy()
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"__array__: converting {self.dtype} to {np.dtype(dtype)} needs a copy")
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def tolist(self):
+        """Nested Python lists of Python scalars (a scalar for a 0-d tensor)."""
+        return self.cpu().numpy().tolist()
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if dl_device is not None and tuple(dl_device) != self.__dlpack_device__():
+            raise BufferError(f"__dlpack__: the tensor lives on {self.device}; cross-device export "
+                              "is not supported, move it first with .to()")
+        if self.is_cuda:
+            from . import cuda
+            cuda.synchronize(self.device)
+        src = _C.clone(self) if copy else self
+        versioned = max_version is not None and max_version[0] >= 1
+        return _C.to_dlpack(src, versioned)
+
+    def __dlpack_device__(self):
+        return (2, self.device.index) if self.is_cuda else (1, 0)
+
+    # ---- arithmetic (NumPy broadcasting; Python scalars on either side) ------------------------
+    def __add__(self, other): return _C.add(self, other)
+    def __radd__(self, other): return _C.add(other, self)
+    def __iadd__(self, other): return _C.add_(self, other)
+    def __sub__(self, other): return _C.sub(self, other)
+    def __rsub__(self, other): return _C.sub(other, self)
+    def __isub__(self, other): return _C.sub_(self, other)
+    def __mul__(self, other): return _C.mul(self, other)
+    def __rmul__(self, other): return _C.mul(other, self)
+    def __imul__(self, other): return _C.mul_(self, other)
+    def __truediv__(self, other): return _C.div(self, other)
+    def __rtruediv__(self, other): return _C.div(other, self)
+    def __itruediv__(self, other): return _C.div_(self, other)
+    def __floordiv__(self, other): return _C.floor_divide(self, other)
+    def __rfloordiv__(self, other): return _C.floor_divide(other, self)
+    def __mod__(self, other): return _C.remainder(self, other)
+    def __rmod__(self, other): return _C.remainder(other, self)
+    def __pow__(self, other): return _C.pow(self, other)
+    def __rpow__(self, other): return _C.pow(other, self)
+    def __ipow__(self, other): return _C.pow_(self, other)
+    def __matmul__(self, other): return _C.matmul(self, other)
+    def __rmatmul__(self, other): return _C.matmul(other, self)
+    def __neg__(self): return _C.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _C.abs(self)
+    def __eq__(self, other): return _C.eq(self, other)
+    def __ne__(self, other): return _C.ne(self, other)
+    def __lt__(self, other): return _C.lt(self, other)
+    def __le__(self, other): return _C.le(self, other)
+    def __gt__(self, other): return _C.gt(self, other)
+    def __ge__(self, other): return _C.ge(self, other)
+
+    def add(self, other): return _C.add(self, other)
+    def sub(self, other): return _C.sub(self, other)
+    def mul(self, other): return _C.mul(self, other)
+    def div(self, other): return _C.div(self, other)
+    def pow(self, exponent): return _C.pow(self, exponent)
+    def floor_divide(self, other): return _C.floor_divide(self, other)
+    def remainder(self, other): return _C.remainder(self, other)
+    def matmul(self, other): return _C.matmul(self, other)
+    def add_(self, other): return _C.add_(self, other)
+    def sub_(self, other): return _C.sub_(self, other)
+    def mul_(self, other): return _C.mul_(self, other)
+    def div_(self, other): return _C.div_(self, other)
+    def pow_(self, exponent): return _C.pow_(self, exponent)
+    def maximum(self, other): return _C.maximum(self, other)
+    def minimum(self, other): return _C.minimum(self, other)
+    def eq(self, other): return _C.eq(self, other)
+    def ne(self, other): return _C.ne(self, other)
+    def lt(self, other): return _C.lt(self, other)
+    def le(self, other): return _C.le(self, other)
+    def gt(self, other): return _C.gt(self, other)
+    def ge(self, other): return _C.ge(self, other)
+
+    def where(self, condition, other):
+        """Elements of self where condition holds, else of other."""
+        return _C.where(condition, self, other)
+
+    # ---- elementwise functions -----------------------------------------------------------------
+    def neg(self): return _C.neg(self)
+    def abs(self): return _C.abs(self)
+    def sign(self): return _C.sign(self)
+    def exp(self): return _C.exp(self)
+    def log(self): return _C.log(self)
+    def log1p(self): return _C.log1p(self)
+    def sqrt(self): return _C.sqrt(self)
+    def rsqrt(self): return _C.rsqrt(self)
+    def sin(self): return _C.sin(self)
+    def cos(self): return _C.cos(self)
+    def tanh(self): return _C.tanh(self)
+    def sigmoid(self): return _C.sigmoid(self)
+    def relu(self): return _C.relu(self)
+    def neg_(self): return _C.neg_(self)
+    def abs_(self): return _C.abs_(self)
+    def exp_(self): return _C.exp_(self)
+    def log_(self): return _C.log_(self)
+    def sqrt_(self): return _C.sqrt_(self)
+    def tanh_(self): return _C.tanh_(self)
+    def sigmoid_(self): return _C.sigmoid_(self)
+    def relu_(self): return _C.relu_(self)
+
+    def clamp(self, min=None, max=None):
+        """Limits every element to [min, max] (either bound may be None, or a tensor)."""
+        return _clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_(self, min=None, max=None):
+        return _C.copy_(self, _clamp(self, min, max))
+
+    # ---- reductions ------------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        out = _C.sum(self, _dims(dim), keepdim)
+        return out if dtype is None else out.to(dtype)
+
+    def mean(self, dim=None, keepdim=False):
+        return _C.mean(self, _dims(dim), keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return _C.prod(self, _dims(dim), keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """max(): the largest element; max(dim): (values, indices) along dim; max(tensor): maximum."""
+        if isinstance(dim, Tensor):
+            return _C.maximum(self, dim)
+        if dim is None:
+            return _C.amax(self, None, keepdim)
+        return _MinMax(*_C.max_dim(self, dim, keepdim))
+
+    def min(self, dim=None, keepdim=False):
+        """min(): the smallest element; min(dim): (values, indices) along dim; min(tensor): minimum."""
+        if isinstance(dim, Tensor):
+            return _C.minimum(self, dim)
+        if dim is None:
+            return _C.amin(self, None, keepdim)
+        return _MinMax(*_C.min_dim(self, dim, keepdim))
+
+    def amax(self, dim=None, keepdim=False):
+        return _C.amax(self, _dims(dim), keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _C.amin(self, _dims(dim), keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _C.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _C.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        return _C.var(self, _dims(dim), correction, keepdim)
+
+    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        return _C.std(self, _dims(dim), correction, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return _C.all(self, _dims(dim), keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _C.any(self, _dims(dim), keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _C.logsumexp(self, _dims(dim), keepdim)
+
+    def softmax(self, dim):
+        return _C.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _C.log_softmax(self, dim)
+
+
+class _MinMax(tuple):
+    """(values, indices) from max(dim) / min(dim), also readable as .values and .indices."""
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+
+def _clamp(t, lo, hi):
+    if lo is None and hi is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        out = t if lo is None else _C.maximum(t, lo)
+        return out if hi is None else _C.minimum(out, hi)
+    return _C.clamp(t, lo, hi)
+
+
+def _tensor_like(value, like):
+    """A Python scalar or array-like as a tensor on like's device (for copy_ / setitem sources)."""
+    a = np.asarray(value)
+    return _C.to_device(_C.from_numpy(np.ascontiguousarray(a.astype(_dtype.TO_NUMPY[like.dtype]))), like.device)
+
+
+_SKIP = {"__dict__", "__module__", "__weakref__", "__doc__", "__qualname__"}
+for _name, _value in vars(_Methods).items():
+    if _name not in _SKIP:
+        setattr(Tensor, _name, _value)
+del _name, _value
