@@ -16,7 +16,6 @@ __attribute__((weak)) void bind_reduce(py::module_&) {}
 __attribute__((weak)) void bind_matmul(py::module_&) {}
 __attribute__((weak)) void bind_index(py::module_&) {}
 __attribute__((weak)) void bind_random(py::module_&) {}
-__attribute__((weak)) void bind_cuda(py::module_&) {}
 }  // namespace ember
 
 PYBIND11_MODULE(_C, m) {
