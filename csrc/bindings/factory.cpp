@@ -40,7 +40,7 @@ static Tensor arange(double start, double end, double step, DType dtype, py::han
 static Tensor linspace(double start, double end, int64_t steps, DType dtype, py::handle device) {
   EMBER_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ", steps);
   double step = steps > 1 ? (end - start) / (double)(steps - 1) : 0.0;
-  int64_t half = steps / 2;
+  int64_t half = (steps + 1) / 2;
   // Both ends are exact: the first half counts up from start, the second down from end.
   return generate(steps, dtype, device_arg(device), [&](int64_t i) {
     return i < half ? start + i * step : end - (steps - 1 - i) * step;

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _C
 
+_C.dtype.__repr__ = _C.dtype.__str__ = lambda self: f"ember.{self.name}"
 float32 = _C.dtype.float32
 float64 = _C.dtype.float64
 int64 = _C.dtype.int64

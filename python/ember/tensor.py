@@ -158,7 +158,7 @@ class _Methods:
         return _C.flatten(self, 0, -1)
 
     def contiguous(self):
-        return _C.contiguous(self)
+        return self if self.is_contiguous() else _C.contiguous(self)
 
     def clone(self):
         return _C.clone(self)
@@ -197,9 +197,9 @@ class _Methods:
             else:
                 dtype = a
         out = self
-        if device is not None:
+        if device is not None and out.device != device:
             out = _C.to_device(out, device)
-        if dtype is not None:
+        if dtype is not None and out.dtype != dtype:
             out = _C.to_dtype(out, _dtype.as_dtype(dtype, "to"))
         if copy and out is self:
             out = _C.clone(self)
@@ -209,22 +209,22 @@ class _Methods:
         return str(self.dtype) if dtype is None else self.to(dtype)
 
     def float(self):
-        return _C.to_dtype(self, _dtype.float32)
+        return self.to(_dtype.float32)
 
     def double(self):
-        return _C.to_dtype(self, _dtype.float64)
+        return self.to(_dtype.float64)
 
     def long(self):
-        return _C.to_dtype(self, _dtype.int64)
+        return self.to(_dtype.int64)
 
     def int(self):
-        return _C.to_dtype(self, _dtype.int32)
+        return self.to(_dtype.int32)
 
     def bool(self):
-        return _C.to_dtype(self, _dtype.bool)
+        return self.to(_dtype.bool)
 
     def cpu(self):
-        return _C.to_device(self, "cpu")
+        return _C.to_device(self, "cpu") if self.is_cuda else self
 
     def cuda(self, device=None):
         return _C.to_device(self, "cuda" if device is None else
@@ -441,7 +441,7 @@ def _clamp(t, lo, hi):
 def _tensor_like(value, like):
     """A Python scalar or array-like as a tensor on like's device (for copy_ / setitem sources)."""
     a = np.asarray(value)
-    return _C.to_device(_C.from_numpy(np.ascontiguousarray(a.astype(_dtype.TO_NUMPY[like.dtype]))), like.device)
+    return _C.to_device(_C.from_numpy(np.asarray(a, dtype=_dtype.TO_NUMPY[like.dtype], order="C")), like.device)
 
 
 _SKIP = {"__dict__", "__module__", "__weakref__", "__doc__", "__qualname__"}
