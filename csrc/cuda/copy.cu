@@ -51,7 +51,7 @@ static StridedLayout make_layout(const Shape& shape, const Shape& dst_strides, c
   }
   EMBER_CHECK(sizes.size() <= (size_t)kMaxDims, RuntimeError, op, ": tensors of shape ", shape_str(shape),
               " with strides ", shape_str(dst_strides), " and ", shape_str(src_strides), " need ", sizes.size(),
-              " dimensions after merging, more than the ", kMaxDims, " CUDA copies support; reshape to fewer dims");
+              " dimensions after merging, more than the ", kMaxDims, " CUDA copies support");
   StridedLayout layout;
   layout.ndim = (int)sizes.size();
   for (int d = 0; d < layout.ndim; ++d) {
