@@ -452,7 +452,7 @@ def _clamp(t, lo, hi):
 def _tensor_like(value, like):
     """A Python scalar or array-like as a tensor on like's device (for copy_ / setitem sources)."""
     a = np.asarray(value)
-    return _C.to_device(_C.from_numpy(np.ascontiguousarray(a.astype(_dtype.TO_NUMPY[like.dtype]))), like.device)
+    return _C.to_device(_C.from_numpy(np.asarray(a, dtype=_dtype.TO_NUMPY[like.dtype], order="C")), like.device)
 
 
 _SKIP = {"__dict__", "__module__", "__weakref__", "__doc__", "__qualname__"}
