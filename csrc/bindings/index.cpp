@@ -50,6 +50,8 @@ Tensor array_index(py::handle obj) {
   py::array arr = py::array::ensure(obj);
   EMBER_CHECK(arr, IndexError, kValidIndices, " (NumPy cannot read the ", type_name(obj), " as an array)");
   char kind = arr.dtype().kind();
+  EMBER_CHECK(kind != 'O', IndexError, kValidIndices, " (got a ", type_name(obj), " of ",
+              std::string(py::str(py::reinterpret_borrow<py::object>(obj))), ")");
   if (arr.size() == 0 && kind != 'b') kind = 'i';  // NumPy reads [] as float64; it means "no positions"
   EMBER_CHECK(kind == 'b' || kind == 'i' || kind == 'u', IndexError,
               "arrays used as indices must be of integer or boolean type, got ", std::string(py::str(arr.dtype())));

@@ -6,8 +6,9 @@
 // stands for the n position arrays of its nonzero(), a bool scalar for a new size-1 dim indexed by
 // [0] (True) or [] (False), and integers count as 0-d arrays, all as in NumPy. The arrays
 // broadcast to one shape B and the result has shape  pre + B + post:  when the advanced dims are
-// adjacent in the view, pre / post are the view's dims before / after them; otherwise pre is empty
-// and post holds every other dim in order (NumPy's "advanced dims go first").
+// adjacent in the index (no slice, None or Ellipsis between them), pre / post are the view's dims
+// before / after them; otherwise pre is empty and post holds every other dim in order (NumPy's
+// "advanced dims go first").
 //
 // Result element (o, b, p) is view[pre_offsets[o] + adv_offsets[b] + post offset of p]. The post
 // dims are coalesced and their innermost dim becomes a strided run (one memcpy when contiguous), so
@@ -59,6 +60,7 @@ struct BadIndex {
 template <size_t N, class F>
 void walk_positions(const Shape& shape, const std::array<Shape, N>& strides, int64_t begin, int64_t end,
                     const F& f) {
+  if (begin >= end) return;  // also keeps the decomposition below away from size-0 dims
   const int64_t nd = (int64_t)shape.size();
   Shape pos(nd, 0);
   std::array<int64_t, N> off{};
@@ -85,6 +87,7 @@ struct ResolvedIndex {
   std::vector<int64_t> adv_dims;     // ascending dims of `view` indexed by arrays
   std::vector<Tensor> adv_arrays;    // int64 host positions, one per advanced dim
   std::vector<int64_t> source_dims;  // x's dim behind each advanced dim (for messages)
+  bool adjacent = true;              // no slice, None or Ellipsis between the advanced entries
 };
 
 Tensor positions_of(int64_t value) {
@@ -183,6 +186,15 @@ ResolvedIndex resolve(const Tensor& x, const Index& index, const char* op) {
     }
   }
   for (; d < x.ndim(); ++d) keep(x.shape[d], x.strides[d]);
+  // NumPy decides placement on the entries, not the dims: an Ellipsis between two arrays
+  // separates them even when it stands for no dims.
+  auto is_advanced = [&](const IndexEntry& e) {
+    return e.kind == IndexEntry::Array || e.kind == IndexEntry::BoolScalar ||
+           (e.kind == IndexEntry::Integer && has_arrays);
+  };
+  auto first = std::find_if(index.begin(), index.end(), is_advanced);
+  auto last = std::find_if(index.rbegin(), index.rend(), is_advanced).base();
+  r.adjacent = first == index.end() || std::all_of(first, last, is_advanced);
   r.view = x;
   r.view.shape = shape;
   r.view.strides = strides;
@@ -273,14 +285,13 @@ Tensor advanced_offsets(const ResolvedIndex& r, const Shape& bshape) {
 GatherPlan plan_gather(const ResolvedIndex& r) {
   const Tensor& v = r.view;
   const std::vector<int64_t>& adv = r.adv_dims;
-  bool adjacent = adv.back() - adv.front() + 1 == (int64_t)adv.size();
   Shape pre_shape, pre_strides, post_shape, post_strides;
   for (int64_t d = 0, j = 0; d < v.ndim(); ++d) {
     if (j < (int64_t)adv.size() && adv[j] == d) {
       ++j;
       continue;
     }
-    bool before = adjacent && d < adv.front();
+    bool before = r.adjacent && d < adv.front();
     (before ? pre_shape : post_shape).push_back(v.shape[d]);
     (before ? pre_strides : post_strides).push_back(v.strides[d]);
   }
