@@ -345,6 +345,12 @@ def test_setitem_advanced_repeats_last_write_wins():
     tb = ember.from_numpy(b)
     tb[[0, 0], [1, 1]] = ember.tensor([5.0, 6.0])
     assert b[0, 1] == 6.0
+    c = np.zeros((40000, 6), np.int32)  # repeats with rows before and after: split over rows
+    vals = np.arange(40000 * 5 * 2, dtype=np.int32).reshape(40000, 5, 2)
+    ember.from_numpy(c.reshape(40000, 3, 2))[:, [1, 2, 1, 1, 2]] = ember.from_numpy(vals)
+    expected = np.zeros((40000, 3, 2), np.int32)
+    expected[:, [1, 2, 1, 1, 2]] = vals
+    np.testing.assert_array_equal(c.reshape(40000, 3, 2), expected)
 
 
 def test_setitem_masks_and_large_parallel():

@@ -1,9 +1,10 @@
-// Indexing with NumPy's rules (x[index], x[index] = value) and the gather / scatter family.
+// Indexing with NumPy's rules: x[index], x[index] = value, and index_select.
 //
 // An index is applied in two steps. Its basic entries (slices, None, Ellipsis, and integers when
 // no array is present) first become a strided view of x, "the view", with no copy. When the index
 // also holds arrays, each array indexes one dim of the view (an "advanced dim"): an n-d bool mask
-// stands for the n position arrays of its nonzero(), a bool scalar for a new size-1 dim indexed by
+// stands for the n position arrays of its nonzero() (used directly as the element offsets of its
+// true entries), a bool scalar for a new size-1 dim indexed by
 // [0] (True) or [] (False), and integers count as 0-d arrays, all as in NumPy. The arrays
 // broadcast to one shape B and the result has shape  pre + B + post:  when the advanced dims are
 // adjacent in the index (no slice, None or Ellipsis between them), pre / post are the view's dims
@@ -17,77 +18,33 @@
 #include "cpu/index.h"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cstring>
 
 #include "core/errors.h"
 #include "core/iter.h"
 #include "core/parallel.h"
 #include "core/view.h"
+#include "cpu/index_common.h"
 
 namespace ember {
 namespace {
 
-const Device kHost{};
-
-Tensor to_host(const Tensor& t) { return to_device(t, kHost); }
-
-bool is_index_dtype(DType d) { return d == DType::Int64 || d == DType::Int32; }
-
-// Calls f(W{}) with W an unsigned integer as wide as one element of `dtype`.
-template <class F>
-void dispatch_word(DType dtype, const F& f) {
-  switch (itemsize(dtype)) {
-    case 1: f(uint8_t{}); break;
-    case 4: f(uint32_t{}); break;
-    default: f(uint64_t{}); break;
-  }
-}
-
-// Records the first bad index seen by any thread; kernels check it after their parallel loop
-// (an exception must not leave an OpenMP region).
-struct BadIndex {
-  std::atomic<bool> found{false};
-  int64_t value = 0;
-  void report(int64_t v) {
-    if (!found.exchange(true)) value = v;
-  }
-};
-
-// Walks positions [begin, end) of `shape` in C order with the element offset of N operands and the
-// position itself: f(offsets, position).
-template <size_t N, class F>
-void walk_positions(const Shape& shape, const std::array<Shape, N>& strides, int64_t begin, int64_t end,
-                    const F& f) {
-  if (begin >= end) return;  // also keeps the decomposition below away from size-0 dims
-  const int64_t nd = (int64_t)shape.size();
-  Shape pos(nd, 0);
-  std::array<int64_t, N> off{};
-  for (int64_t d = nd - 1, rem = begin; d >= 0; --d) {
-    pos[d] = rem % shape[d];
-    rem /= shape[d];
-    for (size_t k = 0; k < N; ++k) off[k] += pos[d] * strides[k][d];
-  }
-  for (int64_t i = begin; i < end; ++i) {
-    f(off, pos);
-    for (int64_t d = nd - 1; d >= 0; --d) {
-      for (size_t k = 0; k < N; ++k) off[k] += strides[k][d];
-      if (++pos[d] < shape[d]) break;
-      for (size_t k = 0; k < N; ++k) off[k] -= strides[k][d] * shape[d];
-      pos[d] = 0;
-    }
-  }
-}
-
 // ---- resolving an index into a view plus advanced dims -----------------------------------------
+
+// One array of an index: positions along one dim of the view (checked against its size), or, for
+// a mask, the element offsets of its true entries (in range by construction).
+struct AdvancedPart {
+  Tensor values;  // int64 on the host, any shape (broadcast with the other parts)
+  bool are_offsets = false;
+  int64_t size = 0, stride = 0, source_dim = 0;  // the indexed dim, for positions
+};
 
 struct ResolvedIndex {
   Tensor view;
-  std::vector<int64_t> adv_dims;     // ascending dims of `view` indexed by arrays
-  std::vector<Tensor> adv_arrays;    // int64 host positions, one per advanced dim
-  std::vector<int64_t> source_dims;  // x's dim behind each advanced dim (for messages)
-  bool adjacent = true;              // no slice, None or Ellipsis between the advanced entries
+  std::vector<int64_t> adv_dims;  // ascending dims of `view` consumed by the parts
+  std::vector<AdvancedPart> parts;
+  bool adjacent = true;           // no slice, None or Ellipsis between the advanced entries
+  bool may_repeat = false;        // a part of positions may name one element twice
 };
 
 Tensor positions_of(int64_t value) {
@@ -128,11 +85,25 @@ ResolvedIndex resolve(const Tensor& x, const Index& index, const char* op) {
     shape.push_back(size);
     strides.push_back(stride);
   };
-  auto advanced = [&](int64_t size, int64_t stride, const Tensor& positions, int64_t source_dim) {
+  auto by_positions = [&](const Tensor& positions) {  // consumes dim d of x
     r.adv_dims.push_back((int64_t)shape.size());
-    r.adv_arrays.push_back(positions);
-    r.source_dims.push_back(source_dim);
-    keep(size, stride);
+    r.parts.push_back({positions, false, x.shape[d], x.strides[d], d});
+    r.may_repeat = r.may_repeat || positions.numel() > 1;
+    keep(x.shape[d], x.strides[d]);
+    ++d;
+  };
+  auto by_mask = [&](const Tensor& mask) {  // consumes mask.ndim() dims of x from d on
+    Shape mask_strides(x.strides.begin() + d, x.strides.begin() + d + mask.ndim());
+    r.parts.push_back({mask_offsets(mask, mask_strides), true});
+    for (int64_t j = 0; j < mask.ndim(); ++j, ++d) {
+      r.adv_dims.push_back((int64_t)shape.size());
+      keep(x.shape[d], x.strides[d]);
+    }
+  };
+  auto by_bool_scalar = [&](bool value) {  // a new size-1 dim, indexed by [0] or []
+    r.adv_dims.push_back((int64_t)shape.size());
+    r.parts.push_back({full({value ? 1 : 0}, 0.0, DType::Int64), true});
+    keep(1, 0);
   };
   for (const IndexEntry& e : index) {
     switch (e.kind) {
@@ -141,11 +112,12 @@ ResolvedIndex resolve(const Tensor& x, const Index& index, const char* op) {
         EMBER_CHECK(e.integer >= -size && e.integer < size, IndexError, "index ", e.integer,
                     " is out of bounds for dimension ", d, " with size ", size);
         int64_t i = e.integer < 0 ? e.integer + size : e.integer;
-        if (has_arrays)
-          advanced(size, x.strides[d], positions_of(i), d);
-        else
+        if (has_arrays) {
+          by_positions(positions_of(i));
+        } else {
           offset += i * x.strides[d];
-        ++d;
+          ++d;
+        }
         break;
       }
       case IndexEntry::Slice: {
@@ -162,16 +134,15 @@ ResolvedIndex resolve(const Tensor& x, const Index& index, const char* op) {
       case IndexEntry::Ellipsis:
         for (int64_t k = consumed; k < x.ndim(); ++k, ++d) keep(x.shape[d], x.strides[d]);
         break;
-      case IndexEntry::BoolScalar: advanced(1, 0, full({e.integer ? 1 : 0}, 0.0, DType::Int64), -1); break;
+      case IndexEntry::BoolScalar: by_bool_scalar(e.integer != 0); break;
       case IndexEntry::Array: {
         Tensor a = to_host(e.array);
         if (a.dtype != DType::Bool) {
-          advanced(x.shape[d], x.strides[d], to_dtype(a, DType::Int64), d);
-          ++d;
+          by_positions(to_dtype(a, DType::Int64));
           break;
         }
         if (a.ndim() == 0) {  // a 0-d mask acts like a bool scalar
-          advanced(1, 0, full({*a.data<bool>() ? 1 : 0}, 0.0, DType::Int64), -1);
+          by_bool_scalar(*a.data<bool>());
           break;
         }
         for (int64_t j = 0; j < a.ndim(); ++j)
@@ -179,8 +150,7 @@ ResolvedIndex resolve(const Tensor& x, const Index& index, const char* op) {
                       shape_str(a.shape), " does not match dimensions ", d, " to ", d + a.ndim() - 1,
                       " of the tensor of shape ", shape_str(x.shape), " (size ", x.shape[d + j],
                       " vs ", a.shape[j], " in dimension ", d + j, ")");
-        Tensor found = nonzero(a);  // (count, mask ndim): one position array per masked dim
-        for (int64_t j = 0; j < a.ndim(); ++j, ++d) advanced(x.shape[d], x.strides[d], select(found, 1, j), d);
+        by_mask(a);
         break;
       }
     }
@@ -243,14 +213,14 @@ void coalesce(Shape& shape, Shape& strides) {
   strides = st;
 }
 
-Shape broadcast_index_shapes(const std::vector<Tensor>& arrays) {
-  Shape out = arrays[0].shape;
-  for (size_t j = 1; j < arrays.size(); ++j) {
+Shape broadcast_index_shapes(const std::vector<AdvancedPart>& parts) {
+  Shape out = parts[0].values.shape;
+  for (size_t j = 1; j < parts.size(); ++j) {
     try {
-      out = broadcast_shapes(out, arrays[j].shape, "index");
+      out = broadcast_shapes(out, parts[j].values.shape, "index");
     } catch (const ValueError&) {
       std::string shapes;
-      for (const Tensor& a : arrays) shapes += shape_str(a.shape) + " ";
+      for (const AdvancedPart& part : parts) shapes += shape_str(part.values.shape) + " ";
       throw IndexError(str_cat("shape mismatch: indexing arrays could not be broadcast together with shapes ",
                                shapes));
     }
@@ -258,26 +228,33 @@ Shape broadcast_index_shapes(const std::vector<Tensor>& arrays) {
   return out;
 }
 
-// Sum over the advanced dims of position * stride, for every position of the broadcast shape.
+// The element offset of every position of the broadcast shape: the sum over the parts of
+// position * stride (positions checked and wrapped) or of the mask offsets.
 Tensor advanced_offsets(const ResolvedIndex& r, const Shape& bshape) {
-  Tensor acc = full(bshape, 0.0, DType::Int64);
-  for (size_t j = 0; j < r.adv_arrays.size(); ++j) {
-    Tensor positions = broadcast_to(r.adv_arrays[j], bshape, "index");
-    const int64_t size = r.view.shape[r.adv_dims[j]], stride = r.view.strides[r.adv_dims[j]];
+  Tensor acc = empty(bshape, DType::Int64);
+  for (size_t k = 0; k < r.parts.size(); ++k) {
+    const AdvancedPart& part = r.parts[k];
+    Tensor values = broadcast_to(part.values, bshape, "index");
+    const int64_t size = part.size, stride = part.stride;
+    const bool first = k == 0;  // the first part sets acc, the others add to it
+    const bool are_offsets = part.are_offsets;
     BadIndex bad;
-    RowLoop<2> loop(bshape, {&acc, &positions});
+    RowLoop<2> loop(bshape, {&acc, &values});
     loop.run(kElementwiseGrain, [&](char* const* p, const int64_t* st, int64_t n) {
       for (int64_t i = 0; i < n; ++i) {
         int64_t v = *reinterpret_cast<const int64_t*>(p[1] + i * st[1]);
-        if (v < -size || v >= size) {
+        int64_t& out = *reinterpret_cast<int64_t*>(p[0] + i * st[0]);
+        if (are_offsets) {
+          out = first ? v : out + v;
+        } else if (v < -size || v >= size) {
           bad.report(v);
-          continue;
+        } else {
+          out = (first ? 0 : out) + (v < 0 ? v + size : v) * stride;
         }
-        *reinterpret_cast<int64_t*>(p[0] + i * st[0]) += (v < 0 ? v + size : v) * stride;
       }
     });
     EMBER_CHECK(!bad.found, IndexError, "index ", bad.value, " is out of bounds for dimension ",
-                r.source_dims[j], " with size ", size);
+                part.source_dim, " with size ", size);
   }
   return acc;
 }
@@ -296,7 +273,7 @@ GatherPlan plan_gather(const ResolvedIndex& r) {
     (before ? pre_strides : post_strides).push_back(v.strides[d]);
   }
   GatherPlan p;
-  Shape bshape = broadcast_index_shapes(r.adv_arrays);
+  Shape bshape = broadcast_index_shapes(r.parts);
   p.out_shape = pre_shape;
   p.out_shape.insert(p.out_shape.end(), bshape.begin(), bshape.end());
   p.out_shape.insert(p.out_shape.end(), post_shape.begin(), post_shape.end());
@@ -333,6 +310,10 @@ struct RowCursor {
 
 template <class W>
 void copy_run(W* dst, int64_t dst_stride, const W* src, int64_t src_stride, int64_t n) {
+  if (n == 1) {
+    *dst = *src;
+    return;
+  }
   if (dst_stride == 1 && src_stride == 1) {
     std::memcpy(dst, src, n * sizeof(W));
     return;
@@ -358,27 +339,32 @@ void gather_kernel(const GatherPlan& p, const W* view, W* out) {
   });
 }
 
-// view at the planned offsets <- values (contiguous p.out_shape, or one value for all). With
-// repeated positions the rows are written in order on one thread, so the last write wins.
+// view at the planned offsets <- values (contiguous p.out_shape, or one value for all). When the
+// positions may repeat, threads split the (pre, row) pairs and each walks the broadcast positions
+// in order: writes to one element then come from one thread in index order, so the last wins.
 template <class W>
 void scatter_kernel(const GatherPlan& p, W* view, const W* values, bool one_value, bool in_order) {
   const int64_t n_adv = p.adv_offsets.numel(), n_rows = (int64_t)p.row_offsets.size(), len = p.run_length;
   const int64_t* adv = p.adv_offsets.data<int64_t>();
-  const int64_t grain = in_order ? std::max<int64_t>(p.rows(), 1) : row_grain(p);
-  parallel_for(0, p.rows(), grain, [&](int64_t begin, int64_t end) {
-    RowCursor c(begin, n_adv, n_rows);
-    for (int64_t r = begin; r < end; ++r, c.next()) {
-      W* to = view + p.pre_offsets[c.pre] + adv[c.adv] + p.row_offsets[c.row];
-      copy_run(to, p.run_stride, one_value ? values : values + r * len, one_value ? 0 : 1, len);
+  auto write_row = [&](int64_t r, int64_t pre, int64_t a, int64_t row) {
+    W* to = view + p.pre_offsets[pre] + adv[a] + p.row_offsets[row];
+    copy_run(to, p.run_stride, one_value ? values : values + r * len, one_value ? 0 : 1, len);
+  };
+  if (!in_order) {
+    parallel_for(0, p.rows(), row_grain(p), [&](int64_t begin, int64_t end) {
+      RowCursor c(begin, n_adv, n_rows);
+      for (int64_t r = begin; r < end; ++r, c.next()) write_row(r, c.pre, c.adv, c.row);
+    });
+    return;
+  }
+  const int64_t pairs = (int64_t)p.pre_offsets.size() * n_rows;
+  const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(n_adv * len, 1));
+  parallel_for(0, pairs, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t pair = begin; pair < end; ++pair) {
+      const int64_t pre = pair / n_rows, row = pair % n_rows;
+      for (int64_t a = 0; a < n_adv; ++a) write_row((pre * n_adv + a) * n_rows + row, pre, a, row);
     }
   });
-}
-
-bool has_repeats(const Tensor& offsets) {
-  const int64_t* p = offsets.data<int64_t>();
-  std::vector<int64_t> sorted(p, p + offsets.numel());
-  std::sort(sorted.begin(), sorted.end());
-  return std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
 }
 
 Tensor gather_resolved(const ResolvedIndex& r) {
@@ -409,16 +395,11 @@ void scatter_resolved(const ResolvedIndex& r, const Tensor& value) {
   bool one_value = v.numel() == 1;
   Tensor values = empty(one_value ? Shape{} : p.out_shape, r.view.dtype);
   copy_(values, one_value ? reshape(v, {}) : v);  // also converts, and decouples from x's memory
-  bool in_order = !one_value && p.adv_offsets.numel() > 1 && has_repeats(p.adv_offsets);
+  bool in_order = !one_value && r.may_repeat;
   dispatch_word(values.dtype, [&](auto tag) {
     using W = decltype(tag);
     scatter_kernel<W>(p, static_cast<W*>(r.view.raw_data()), values.data<W>(), one_value, in_order);
   });
-}
-
-void check_index_tensor(const Tensor& index, const char* op) {
-  EMBER_CHECK(is_index_dtype(index.dtype), TypeError, op, ": the index must be an int64 or int32 tensor, got ",
-              dtype_name(index.dtype));
 }
 
 }  // namespace
@@ -465,186 +446,6 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   entries[d].kind = IndexEntry::Array;
   entries[d].array = reshape(index, {-1});
   return index_get(x, entries);
-}
-
-// ---- gather / scatter_add_ along one dim ---------------------------------------------------------
-
-namespace {
-
-// Shapes for gather / scatter_add_: index has x's ndim and fits inside `bound` off `dim`.
-int64_t check_along_dim(const Tensor& x, int64_t dim, const Tensor& index, const char* op) {
-  check_index_tensor(index, op);
-  EMBER_CHECK(index.ndim() == x.ndim(), ValueError, op, ": the index must have as many dimensions as the ",
-              "input, got index of shape ", shape_str(index.shape), " for input of shape ", shape_str(x.shape));
-  return x.ndim() == 0 ? wrap_axis(dim, 0, op) : wrap_axis(dim, x.ndim(), op);
-}
-
-void check_fits(const Tensor& index, const Tensor& bound, int64_t skip_dim, const char* op, const char* name) {
-  for (int64_t k = 0; k < index.ndim(); ++k)
-    EMBER_CHECK(k == skip_dim || index.shape[k] <= bound.shape[k], ValueError, op, ": the index of shape ",
-                shape_str(index.shape), " is larger than ", name, " of shape ", shape_str(bound.shape),
-                " in dimension ", k);
-}
-
-}  // namespace
-
-Tensor gather(const Tensor& x, int64_t dim, const Tensor& index_in) {
-  int64_t d = check_along_dim(x, dim, index_in, "gather");
-  if (x.ndim() == 0) return reshape(gather(reshape(x, {1}), 0, reshape(index_in, {1})), {});
-  check_fits(index_in, x, d, "gather", "the input");
-  if (!x.device().is_cpu()) return to_device(gather(to_host(x), d, to_host(index_in)), x.device());
-  Tensor index = to_dtype(to_host(index_in), DType::Int64);
-  Tensor out = empty(index.shape, x.dtype);
-  Tensor rows = x;  // x's rows seen with index's shape; the index moves them along d
-  rows.shape = index.shape;
-  rows.strides[d] = 0;
-  const int64_t size = x.shape[d], step = x.strides[d] * itemsize(x.dtype);
-  BadIndex bad;
-  RowLoop<3> loop(index.shape, {&out, &rows, &index});
-  dispatch_word(x.dtype, [&](auto tag) {
-    using W = decltype(tag);
-    loop.run(kElementwiseGrain, [&](char* const* p, const int64_t* st, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t v = *reinterpret_cast<const int64_t*>(p[2] + i * st[2]);
-        if (v < 0 || v >= size) {
-          bad.report(v);
-          continue;
-        }
-        *reinterpret_cast<W*>(p[0] + i * st[0]) = *reinterpret_cast<const W*>(p[1] + i * st[1] + v * step);
-      }
-    });
-  });
-  EMBER_CHECK(!bad.found, IndexError, "gather: index ", bad.value, " is out of bounds for dimension ", d,
-              " with size ", size);
-  return out;
-}
-
-void scatter_add_(const Tensor& x, int64_t dim, const Tensor& index_in, const Tensor& src_in) {
-  int64_t d = check_along_dim(x, dim, index_in, "scatter_add_");
-  EMBER_CHECK(src_in.dtype == x.dtype, TypeError, "scatter_add_: src must have the dtype of the tensor (",
-              dtype_name(x.dtype), "), got ", dtype_name(src_in.dtype), "; convert it with .to()");
-  EMBER_CHECK(src_in.ndim() == x.ndim(), ValueError, "scatter_add_: src must have as many dimensions as the ",
-              "tensor, got src of shape ", shape_str(src_in.shape), " for a tensor of shape ", shape_str(x.shape));
-  if (x.ndim() == 0) {
-    scatter_add_(reshape(x, {1}), 0, reshape(index_in, {1}), reshape(src_in, {1}));
-    return;
-  }
-  check_fits(index_in, src_in, -1, "scatter_add_", "src");
-  check_fits(index_in, x, d, "scatter_add_", "the tensor");
-  if (!x.device().is_cpu()) {
-    Tensor host = to_host(x);
-    scatter_add_(host, d, to_host(index_in), to_host(src_in));
-    copy_(x, host);
-    return;
-  }
-  Tensor index = to_dtype(to_host(index_in), DType::Int64);
-  Tensor src = src_in.storage == x.storage ? clone(src_in) : src_in;
-  const int64_t size = x.shape[d];
-  BadIndex bad;
-  RowLoop<1> check(index.shape, {&index});
-  check.run(kElementwiseGrain, [&](char* const* p, const int64_t* st, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t v = *reinterpret_cast<const int64_t*>(p[0] + i * st[0]);
-      if (v < 0 || v >= size) bad.report(v);
-    }
-  });
-  EMBER_CHECK(!bad.found, IndexError, "scatter_add_: index ", bad.value, " is out of bounds for dimension ", d,
-              " with size ", size);
-  // Threads split the positions off dim d; each walks its lines along d in order, so no two
-  // threads ever add into the same element of x.
-  Shape outer;
-  std::array<Shape, 3> strides;  // x, index, src
-  for (int64_t k = 0; k < index.ndim(); ++k) {
-    if (k == d) continue;
-    outer.push_back(index.shape[k]);
-    strides[0].push_back(x.strides[k]);
-    strides[1].push_back(index.strides[k]);
-    strides[2].push_back(src.strides[k]);
-  }
-  const int64_t line = index.shape[d], x_step = x.strides[d], i_step = index.strides[d], s_step = src.strides[d];
-  dispatch_all(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T* xp = x.data<T>();
-    const T* sp = src.data<T>();
-    const int64_t* ip = index.data<int64_t>();
-    int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(line, 1));
-    parallel_for(0, shape_numel(outer), grain, [&](int64_t begin, int64_t end) {
-      walk_positions<3>(outer, strides, begin, end, [&](const std::array<int64_t, 3>& off, const Shape&) {
-        for (int64_t k = 0; k < line; ++k) {
-          T& target = xp[off[0] + ip[off[1] + k * i_step] * x_step];
-          T add = sp[off[2] + k * s_step];
-          if constexpr (std::is_same<T, bool>::value)
-            target = target || add;
-          else
-            target += add;
-        }
-      });
-    });
-  });
-}
-
-// ---- nonzero / masked_fill -----------------------------------------------------------------------
-
-Tensor nonzero(const Tensor& x_in) {
-  if (!x_in.device().is_cpu()) return to_device(nonzero(to_host(x_in)), x_in.device());
-  Tensor x = contiguous(x_in);
-  const int64_t n = x.numel(), nd = x.ndim();
-  const int64_t n_chunks = std::clamp<int64_t>(n / kElementwiseGrain, 1, get_num_threads());
-  const int64_t chunk = (n + n_chunks - 1) / n_chunks;
-  std::vector<int64_t> first(n_chunks + 1, 0);  // first output row of each chunk
-  Tensor out;
-  dispatch_all(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = x.data<T>();
-    parallel_for(0, n_chunks, 1, [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; ++c) {
-        int64_t count = 0;
-        for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) count += p[i] != T(0);
-        first[c + 1] = count;
-      }
-    });
-    for (int64_t c = 0; c < n_chunks; ++c) first[c + 1] += first[c];
-    out = empty({first[n_chunks], nd}, DType::Int64);
-    int64_t* o = out.data<int64_t>();
-    const std::array<Shape, 1> strides{contiguous_strides(x.shape)};
-    parallel_for(0, n_chunks, 1, [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; ++c) {
-        int64_t* row = o + first[c] * nd;
-        walk_positions<1>(x.shape, strides, c * chunk, std::min(n, (c + 1) * chunk),
-                          [&](const std::array<int64_t, 1>& off, const Shape& pos) {
-                            if (p[off[0]] == T(0)) return;
-                            std::copy(pos.begin(), pos.end(), row);
-                            row += nd;
-                          });
-      }
-    });
-  });
-  return out;
-}
-
-Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
-  EMBER_CHECK(mask.dtype == DType::Bool, TypeError, "masked_fill: the mask must be a bool tensor, got ",
-              dtype_name(mask.dtype), "; build it with a comparison, e.g. x > 0");
-  EMBER_CHECK(value.ndim() == 0, ValueError, "masked_fill: the value must be a Python scalar or a 0-d tensor, ",
-              "got a tensor of shape ", shape_str(value.shape));
-  Shape shape = broadcast_shapes(x.shape, mask.shape, "masked_fill");
-  if (!x.device().is_cpu() || !mask.device().is_cpu())
-    return to_device(masked_fill(to_host(x), to_host(mask), value), x.device());
-  Tensor xb = broadcast_to(x, shape, "masked_fill"), mb = broadcast_to(mask, shape, "masked_fill");
-  Tensor out = empty(shape, x.dtype);
-  Tensor fill = to_dtype(to_host(value), x.dtype);
-  RowLoop<3> loop(shape, {&out, &xb, &mb});
-  dispatch_all(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T v = *fill.data<T>();
-    loop.run(kElementwiseGrain, [&](char* const* p, const int64_t* st, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        bool m = *reinterpret_cast<const bool*>(p[2] + i * st[2]);
-        *reinterpret_cast<T*>(p[0] + i * st[0]) = m ? v : *reinterpret_cast<const T*>(p[1] + i * st[1]);
-      }
-    });
-  });
-  return out;
 }
 
 }  // namespace ember
