@@ -133,6 +133,8 @@ def test_tensor_indices(index_dtype):
     assert_same(t[mask], a[a > 10])
     assert_same(t[ember.tensor(True)], a[np.array(True)])
     assert_same(t[ember.tensor(2)], a[np.array(2)])
+    assert_same(t[range(1, 4)], a[1:4])
+    assert_same(t[np.int64(-1), np.True_], a[np.int64(-1), np.True_])
 
 
 def test_index_sizes_zero_and_large():
@@ -267,8 +269,9 @@ def test_generated_getitem_matches_numpy(shape_index, dtype, strided):
 # ---- setitem -------------------------------------------------------------------------------------
 
 @settings(max_examples=120, deadline=None)
-@given(shapes_and_indices(), st.sampled_from(DTYPES), st.sampled_from(["full", "scalar", "row", "lead1"]))
-def test_generated_setitem_matches_numpy(shape_index, dtype, value_kind):
+@given(shapes_and_indices(), st.sampled_from(DTYPES), st.sampled_from(["full", "scalar", "row", "lead1"]),
+       st.booleans())
+def test_generated_setitem_matches_numpy(shape_index, dtype, value_kind, strided):
     shape, index = shape_index
     a = sample(shape, dtype)
     want, error = numpy_result(a, index)
@@ -285,9 +288,11 @@ def test_generated_setitem_matches_numpy(shape_index, dtype, value_kind):
     # NumPy's scalar path rejects a (1, 1) value for a 0-d target; the same values without the
     # leading ones are what it would write
     expected[as_numpy_index(index)] = np.reshape(value, target_shape) if value_kind == "lead1" else value
-    t = ember.from_numpy(a)  # shares a's memory: the write must show in a
+    t = noncontiguous(a) if strided else ember.from_numpy(a)  # the latter shares a's memory
     t[index] = value if value_kind == "scalar" else ember.from_numpy(np.asarray(value))
-    np.testing.assert_array_equal(a, expected)
+    np.testing.assert_array_equal(t.numpy(), expected)
+    if not strided:
+        np.testing.assert_array_equal(a, expected)
 
 
 def test_setitem_basic_writes_through_views_and_numpy():

@@ -77,7 +77,8 @@ IndexEntry parse_entry(py::handle obj) {
     if (!start.is_none()) e.start = as_int64(start);
     if (!stop.is_none()) e.stop = as_int64(stop);
     if (!step.is_none()) e.step = as_int64(step);
-  } else if (PyList_Check(o) || PyTuple_Check(o) || py::isinstance<py::array>(obj)) {
+  } else if (PyList_Check(o) || PyTuple_Check(o) || py::isinstance<py::array>(obj) ||
+             (PySequence_Check(o) && !PyUnicode_Check(o) && !PyBytes_Check(o))) {  // e.g. range(3)
     e.kind = IndexEntry::Array;
     e.array = array_index(obj);
   } else if (PyIndex_Check(o)) {
