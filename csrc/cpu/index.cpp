@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/errors.h"
 #include "core/iter.h"
@@ -228,6 +229,25 @@ Shape broadcast_index_shapes(const std::vector<AdvancedPart>& parts) {
   return out;
 }
 
+// One row of advanced_offsets: out[i] = (or +=) the element offset that in[i] names. Positions
+// are checked with an unsigned compare instead of a branch so that the loop vectorises; the
+// return value says whether one was out of range.
+template <bool kFirst, bool kAreOffsets>
+bool add_offsets_row(int64_t* out, int64_t out_step, const int64_t* in, int64_t in_step, int64_t n, int64_t size,
+                     int64_t stride) {
+  bool bad = false;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = in[i * in_step];
+    int64_t term = v;
+    if constexpr (!kAreOffsets) {
+      bad |= (uint64_t)v + (uint64_t)size >= 2 * (uint64_t)size;  // v outside [-size, size)
+      term = (v < 0 ? v + size : v) * stride;
+    }
+    out[i * out_step] = kFirst ? term : out[i * out_step] + term;
+  }
+  return bad;
+}
+
 // The element offset of every position of the broadcast shape: the sum over the parts of
 // position * stride (positions checked and wrapped) or of the mask offsets.
 Tensor advanced_offsets(const ResolvedIndex& r, const Shape& bshape) {
@@ -235,26 +255,29 @@ Tensor advanced_offsets(const ResolvedIndex& r, const Shape& bshape) {
   for (size_t k = 0; k < r.parts.size(); ++k) {
     const AdvancedPart& part = r.parts[k];
     Tensor values = broadcast_to(part.values, bshape, "index");
-    const int64_t size = part.size, stride = part.stride;
-    const bool first = k == 0;  // the first part sets acc, the others add to it
-    const bool are_offsets = part.are_offsets;
     BadIndex bad;
     RowLoop<2> loop(bshape, {&acc, &values});
-    loop.run(kElementwiseGrain, [&](char* const* p, const int64_t* st, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t v = *reinterpret_cast<const int64_t*>(p[1] + i * st[1]);
-        int64_t& out = *reinterpret_cast<int64_t*>(p[0] + i * st[0]);
-        if (are_offsets) {
-          out = first ? v : out + v;
-        } else if (v < -size || v >= size) {
-          bad.report(v);
-        } else {
-          out = (first ? 0 : out) + (v < 0 ? v + size : v) * stride;
+    auto run = [&](auto first, auto are_offsets) {
+      constexpr bool kFirst = decltype(first)::value, kAreOffsets = decltype(are_offsets)::value;
+      loop.run(kElementwiseGrain, [&](char* const* p, const int64_t* st, int64_t n) {
+        auto* out = reinterpret_cast<int64_t*>(p[0]);
+        auto* in = reinterpret_cast<const int64_t*>(p[1]);
+        const int64_t out_step = st[0] / 8, in_step = st[1] / 8;
+        bool row_bad = out_step == 1 && in_step == 1
+                           ? add_offsets_row<kFirst, kAreOffsets>(out, 1, in, 1, n, part.size, part.stride)
+                           : add_offsets_row<kFirst, kAreOffsets>(out, out_step, in, in_step, n, part.size, part.stride);
+        for (int64_t i = 0; row_bad && i < n; ++i) {
+          const int64_t v = in[i * in_step];
+          if (v < -part.size || v >= part.size) bad.report(v);
         }
-      }
-    });
+      });
+    };
+    if (k == 0)  // the first part sets acc, the others add to it
+      part.are_offsets ? run(std::true_type{}, std::true_type{}) : run(std::true_type{}, std::false_type{});
+    else
+      part.are_offsets ? run(std::false_type{}, std::true_type{}) : run(std::false_type{}, std::false_type{});
     EMBER_CHECK(!bad.found, IndexError, "index ", bad.value, " is out of bounds for dimension ",
-                part.source_dim, " with size ", size);
+                part.source_dim, " with size ", part.size);
   }
   return acc;
 }
@@ -330,6 +353,13 @@ template <class W>
 void gather_kernel(const GatherPlan& p, const W* view, W* out) {
   const int64_t n_adv = p.adv_offsets.numel(), n_rows = (int64_t)p.row_offsets.size(), len = p.run_length;
   const int64_t* adv = p.adv_offsets.data<int64_t>();
+  if (p.pre_offsets.size() == 1 && n_rows == 1) {  // x[idx], x[idx, j:k]: one run per position
+    const W* base = view + p.pre_offsets[0] + p.row_offsets[0];
+    parallel_for(0, n_adv, row_grain(p), [&](int64_t begin, int64_t end) {
+      for (int64_t a = begin; a < end; ++a) copy_run(out + a * len, 1, base + adv[a], p.run_stride, len);
+    });
+    return;
+  }
   parallel_for(0, p.rows(), row_grain(p), [&](int64_t begin, int64_t end) {
     RowCursor c(begin, n_adv, n_rows);
     for (int64_t r = begin; r < end; ++r, c.next()) {
