@@ -173,7 +173,11 @@ Tensor expand(const Tensor& t, const Shape& shape) {
 }
 
 Tensor flatten(const Tensor& t, int64_t start_dim, int64_t end_dim) {
-  if (t.ndim() == 0) return reshape(t, {1});
+  if (t.ndim() == 0) {
+    wrap_axis(start_dim, 0, "flatten");  // a 0-d tensor still takes only dims -1 and 0
+    wrap_axis(end_dim, 0, "flatten");
+    return reshape(t, {1});
+  }
   int64_t s = wrap_axis(start_dim, t.ndim(), "flatten"), e = wrap_axis(end_dim, t.ndim(), "flatten");
   EMBER_CHECK(s <= e, ValueError, "flatten: start_dim ", start_dim, " comes after end_dim ", end_dim);
   Shape shape(t.shape.begin(), t.shape.begin() + s);

@@ -22,6 +22,7 @@ from .functional_ops import (add, sub, mul, div, true_divide, pow, floor_divide,
                              argmax, argmin, var, std, all, any, logsumexp, softmax, log_softmax,
                              reshape, transpose, permute, squeeze, unsqueeze, flatten, broadcast_to,
                              broadcast_shapes, cat, concatenate, stack, split, chunk)
+from .functional_ops import index_select, gather, scatter_add, masked_fill, nonzero
 from . import cuda
 
 device = _C.device
@@ -44,4 +45,5 @@ __all__ = [
     "var", "std", "all", "any", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
     "squeeze", "unsqueeze", "flatten", "broadcast_to", "broadcast_shapes", "cat", "concatenate", "stack",
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
+    "index_select", "gather", "scatter_add", "masked_fill", "nonzero",
 ]

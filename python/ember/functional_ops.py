@@ -115,3 +115,10 @@ def stack(tensors, dim=0):
 
 def split(x, split_size_or_sections, dim=0): return _C.split(x, split_size_or_sections, dim)
 def chunk(x, chunks, dim=0): return _C.chunk(x, chunks, dim)
+
+
+def index_select(x, dim, index): return _C.index_select(x, dim, index)
+def gather(x, dim, index): return _C.gather(x, dim, index)
+def scatter_add(x, dim, index, src): return _C.scatter_add_(_C.clone(x), dim, index, src)
+def masked_fill(x, mask, value): return _C.masked_fill(x, mask, value)
+def nonzero(x, *, as_tuple=False): return x.nonzero(as_tuple=as_tuple)

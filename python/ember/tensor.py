@@ -185,6 +185,17 @@ class _Methods:
     def __setitem__(self, index, value):
         _C.setitem(self, index, value)
 
+    # ---- gather / scatter (cpu/index.cpp) ----------------------------------------------------------
+    def index_select(self, dim, index): return _C.index_select(self, dim, index)
+    def gather(self, dim, index): return _C.gather(self, dim, index)
+    def scatter_add_(self, dim, index, src): return _C.scatter_add_(self, dim, index, src)
+    def masked_fill(self, mask, value): return _C.masked_fill(self, mask, value)
+
+    def nonzero(self, *, as_tuple=False):
+        """Positions of the nonzero elements: (count, ndim) int64, or one 1-d tensor per dim."""
+        out = _C.nonzero(self)
+        return tuple(out[:, d] for d in range(self.ndim)) if as_tuple else out
+
     # ---- dtype and device --------------------------------------------------------------------
     def to(self, *args, dtype=None, device=None, copy=False):
         """to(dtype), to(device), to(device, dtype), to(other_tensor): converted (a copy only when
