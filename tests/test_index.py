@@ -568,3 +568,13 @@ def test_results_do_not_depend_on_thread_count():
     ember.set_num_threads(before)
     for x, y in zip(*results):
         np.testing.assert_array_equal(x, y)
+
+
+def test_writing_into_an_expanded_view_raises():
+    x = ember.zeros(3).expand(4, 3)
+    with pytest.raises(RuntimeError, match="several elements in one memory location"):
+        x[0] = 1.0
+    with pytest.raises(RuntimeError, match="several elements in one memory location"):
+        x.copy_(ember.ones(4, 3))
+    with pytest.raises(RuntimeError, match="several elements in one memory location"):
+        x.scatter_add_(0, ember.zeros(1, 3, dtype=ember.int64), ember.ones(1, 3))

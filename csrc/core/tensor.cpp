@@ -183,7 +183,17 @@ static void convert_row(char* dst, int64_t ds, const char* src, int64_t ss, int6
   }
 }
 
+void check_writable(const Tensor& t, const char* op) {
+  if (t.numel() == 0) return;
+  for (int64_t d = 0; d < t.ndim(); ++d)
+    EMBER_CHECK(t.strides[d] != 0 || t.shape[d] <= 1, RuntimeError, op,
+                ": the tensor being written has several elements in one memory location (an expanded ",
+                "or broadcast view, shape ", shape_str(t.shape), ", strides ", shape_str(t.strides),
+                "); write to a copy made with .clone() instead");
+}
+
 void copy_(const Tensor& dst, const Tensor& src) {
+  check_writable(dst, "copy_");
   Tensor s = broadcast_to(src, dst.shape, "copy");
   if (!dst.device().is_cpu() || !src.device().is_cpu()) {
     cuda::copy_(dst, s);

@@ -78,6 +78,9 @@ Tensor broadcast_to(const Tensor& t, const Shape& out_shape, const char* op);
 // Copies src into dst elementwise, broadcasting src to dst's shape and converting dtype; any
 // strides on either side; CPU<->CPU here, other device pairs through the CUDA backend.
 void copy_(const Tensor& dst, const Tensor& src);
+// RuntimeError naming `op` when t has a 0 stride on a dim of size > 1 (an expanded view): writing
+// through it would store several results in one place.
+void check_writable(const Tensor& t, const char* op);
 Tensor contiguous(const Tensor& t);  // t itself when already contiguous
 Tensor clone(const Tensor& t);       // always a fresh contiguous copy
 Tensor to_dtype(const Tensor& t, DType dtype);  // t itself when dtype matches

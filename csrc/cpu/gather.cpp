@@ -235,6 +235,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index_in) {
 }
 
 void scatter_add_(const Tensor& x, int64_t dim, const Tensor& index_in, const Tensor& src_in) {
+  check_writable(x, "scatter_add_");
   int64_t d = check_along_dim(x, dim, index_in, "scatter_add_");
   EMBER_CHECK(src_in.dtype == x.dtype, TypeError, "scatter_add_: src must have the dtype of the tensor (",
               dtype_name(x.dtype), "), got ", dtype_name(src_in.dtype), "; convert it with .to()");

@@ -445,6 +445,7 @@ Tensor index_get(const Tensor& x, const Index& index) {
 }
 
 void index_put(const Tensor& x, const Index& index, const Tensor& value) {
+  check_writable(x, "setitem");
   ResolvedIndex r = resolve(x, index, "setitem");
   if (r.adv_dims.empty()) {
     Tensor v = fit_value(value, r.view.shape);
