@@ -44,8 +44,9 @@ const Tensor& tensor_arg(py::handle obj, const char* op) {
 Tensor scalar_tensor_for(const char* op, const Scalar& s, DType dtype, Device device) {
   if (!is_floating(dtype) && dtype != DType::Bool) {
     double limit = dtype == DType::Int32 ? 2147483648.0 : 9223372036854775808.0;
-    EMBER_CHECK(s.value >= -limit && s.value < limit, RuntimeError, op, ": value ", py::int_(py::float_(s.value)).cast<std::string>(),
-                " cannot be converted to type ", dtype_name(dtype), " without overflow");
+    EMBER_CHECK(s.value >= -limit && s.value < limit, RuntimeError, op, ": value ",
+                py::str(py::int_(py::float_(s.value))).cast<std::string>(), " cannot be converted to type ",
+                dtype_name(dtype), " without overflow");
   }
   return full({}, s.value, dtype, device);
 }
@@ -65,8 +66,8 @@ void check_scalar_operand(BinaryOp op, const Tensor& tensor, const Scalar& s, bo
               "sub: subtraction, the `-` operator, with a bool is not supported; use an int or a float");
   if (op == BinaryOp::Pow && scalar_is_second && s.kind != Scalar::Float && s.value < 0 &&
       !is_floating(result_type(tensor.dtype, s)))
-    throw ValueError(str_cat("pow: integers to negative integer powers are not allowed (", dtype_name(tensor.dtype),
-                             " tensor ** ", (int64_t)s.value, "); use a float tensor, e.g. x.float() ** ",
+    throw ValueError(str_cat("pow: integers to negative integer powers are not allowed (",
+                             dtype_name(tensor.dtype), " tensor ** ", (int64_t)s.value, "); use a float tensor, e.g. x.float() ** ",
                              (int64_t)s.value));
 }
 
@@ -120,7 +121,8 @@ Tensor where_entry(py::handle cond_obj, py::handle a_obj, py::handle b_obj) {
   if (a.tensor && b.tensor) return where(cond, *a.tensor, *b.tensor);
   auto as_tensor = [&](const Operand& self, const Operand& other) {
     if (self.tensor) return *self.tensor;
-    DType dtype = other.tensor ? result_type(other.tensor->dtype, self.scalar) : scalar_pair_type(self.scalar, other.scalar);
+    DType dtype = other.tensor ? result_type(other.tensor->dtype, self.scalar)
+                               : scalar_pair_type(self.scalar, other.scalar);
     return scalar_tensor_for("where", self.scalar, dtype, cond.device());
   };
   return where(cond, as_tensor(a, b), as_tensor(b, a));
@@ -138,7 +140,7 @@ const BinaryEntry kOps[] = {
     {"mul", BinaryOp::Mul, "a * b (bool: logical and)."},
     {"div", BinaryOp::Div, "True division a / b; integer operands give float32."},
     {"pow", BinaryOp::Pow, "a ** b; integer tensors to negative integer numbers: ValueError."},
-    {"floor_divide", BinaryOp::FloorDivide, "floor(a / b) as Python's //; integer division by zero: ZeroDivisionError."},
+    {"floor_divide", BinaryOp::FloorDivide, "floor(a / b) as Python's //; integers by zero: ZeroDivisionError."},
     {"remainder", BinaryOp::Remainder, "a % b with the sign of b, as Python's %."},
     {"maximum", BinaryOp::Maximum, "Elementwise maximum of two tensors (NaN propagates)."},
     {"minimum", BinaryOp::Minimum, "Elementwise minimum of two tensors (NaN propagates)."},

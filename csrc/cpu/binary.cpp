@@ -114,7 +114,10 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   BinaryPlan plan = plan_binary(op, a, b);
   check_cpu(name, a);
   RowKernel kernel = binary_kernel(op, plan.compute);
-  Tensor a_in = to_dtype(a, plan.compute), b_in = to_dtype(b, plan.compute);
+  // References to the given tensors when no conversion is needed: no copies on the tiny-op path.
+  Tensor a_converted, b_converted;
+  const Tensor& a_in = a.dtype == plan.compute ? a : (a_converted = to_dtype(a, plan.compute));
+  const Tensor& b_in = b.dtype == plan.compute ? b : (b_converted = to_dtype(b, plan.compute));
   if (is_integer_division(op, plan.compute)) check_integer_divisor(op, b_in);
   Tensor out = empty(plan.shape, plan.out);
   OpParams params;

@@ -86,7 +86,8 @@ Tensor unary(UnaryOp op, const Tensor& x, OpParams params) {
   check_cpu(unary_name(op), x);
   DType dtype = unary_result_type(op, x.dtype);
   RowKernel kernel = unary_kernel(op, dtype);
-  Tensor input = to_dtype(x, dtype);
+  Tensor converted;
+  const Tensor& input = x.dtype == dtype ? x : (converted = to_dtype(x, dtype));
   Tensor out = empty(x.shape, dtype);
   run_rows<2>(kernel, x.shape, {&out, &input}, &params, unary_grain(op), unary_name(op));
   return out;
