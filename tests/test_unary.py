@@ -70,14 +70,35 @@ def test_values_over_shape_zoo(name, dtype):
         assert_close(out, _reference(name, x), dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("name", sorted(OPS))
-def test_strided_input(name):
+def test_strided_input(name, dtype):
     fn, _, domain = OPS[name]
     for shape in [(7, 33), (4, 1, 5), (65, 129)]:
-        x = _inputs(shape, domain, ember.float64, seed=1)
-        assert_close(fn(noncontiguous(x)), _reference(name, x), dtype=ember.float64)
+        x = _inputs(shape, domain, dtype, seed=1)
+        assert_close(fn(noncontiguous(x)), _reference(name, x), dtype=dtype)
         xt = np.ascontiguousarray(x.T)  # a transposed view: strides reversed
-        assert_close(fn(ember.from_numpy(xt).T), _reference(name, x), dtype=ember.float64)
+        assert_close(fn(ember.from_numpy(xt).T), _reference(name, x), dtype=dtype)
+
+
+# float32 exp, log, tanh, sigmoid, gelu, ... run vectorised polynomial code: check it densely over
+# the whole range where results are normal numbers, not only around the shape zoo's values.
+WIDE = {
+    "real": np.concatenate([np.linspace(-87, 88, 20011), np.linspace(-2, 2, 4001),
+                            np.geomspace(1e-30, 1, 1000), -np.geomspace(1e-30, 1, 1000)]),
+    "positive": np.concatenate([np.geomspace(1.2e-38, 3e38, 20011), np.linspace(0.5, 2, 4001)]),
+    "above_minus_one": np.concatenate([np.geomspace(1e-30, 1e38, 20011), -np.geomspace(1e-30, 0.999, 4001)]),
+}
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "log1p", "tanh", "sigmoid", "silu", "elu", "gelu", "gelu_tanh",
+                                  "softplus"])
+def test_float32_vector_math_over_wide_range(name):
+    fn, _, domain = OPS[name]
+    x = WIDE[domain].astype(np.float32)
+    with np.errstate(all="ignore"):
+        expected = _reference(name, x)
+    assert_close(fn(ember.from_numpy(x)), expected, dtype=ember.float32)
 
 
 @pytest.mark.parametrize("name", ["relu", "exp", "sigmoid", "gelu_tanh"])

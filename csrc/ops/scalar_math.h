@@ -7,6 +7,11 @@
 // the linker, running AVX-512 code on a CPU without it. Only C headers here, no STL.
 //
 // Naming: <op>_fwd now; <op>_bwd (the gradient of the same formula) goes beside it.
+//
+// Formulas that the CPU also runs on SIMD vectors (exp, log, log1p, tanh, sigmoid, silu, elu, gelu,
+// softplus) are written
+// with math_* calls, select(c, a, b) instead of `c ? a : b`, and T(constant): the vector code
+// instantiates the very same template with its vector type, whose math_* overloads it provides.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -36,8 +41,10 @@ EMBER_SCALAR float math_cos(float x) { return cosf(x); }
 EMBER_SCALAR double math_cos(double x) { return cos(x); }
 EMBER_SCALAR float math_tanh(float x) { return tanhf(x); }
 EMBER_SCALAR double math_tanh(double x) { return tanh(x); }
-EMBER_SCALAR float math_erfc(float x) { return erfcf(x); }
-EMBER_SCALAR double math_erfc(double x) { return erfc(x); }
+// Phi(x) = 0.5 erfc(-x / sqrt 2): equal to 0.5 (1 + erf(x / sqrt 2)) without its cancellation for
+// negative x.
+EMBER_SCALAR float math_normal_cdf(float x) { return 0.5f * erfcf(-x * 0.70710678118654752f); }
+EMBER_SCALAR double math_normal_cdf(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
 EMBER_SCALAR float math_pow(float x, float y) { return powf(x, y); }
 EMBER_SCALAR double math_pow(double x, double y) { return pow(x, y); }
 EMBER_SCALAR float math_fmod(float x, float y) { return fmodf(x, y); }
@@ -46,6 +53,13 @@ EMBER_SCALAR float math_floor(float x) { return floorf(x); }
 EMBER_SCALAR double math_floor(double x) { return floor(x); }
 EMBER_SCALAR float math_copysign(float x, float y) { return copysignf(x, y); }
 EMBER_SCALAR double math_copysign(double x, double y) { return copysign(x, y); }
+EMBER_SCALAR float math_abs(float x) { return fabsf(x); }
+EMBER_SCALAR double math_abs(double x) { return fabs(x); }
+
+template <class T>
+EMBER_SCALAR T select(bool condition, T if_true, T if_false) {
+  return condition ? if_true : if_false;
+}
 
 // ---- sign and magnitude (any arithmetic T) -------------------------------------------------------
 // Integer negation wraps like PyTorch (-INT64_MIN == INT64_MIN) instead of being undefined.
@@ -83,9 +97,9 @@ template <class T> EMBER_SCALAR T tanh_fwd(T x) { return math_tanh(x); }
 // e^x gives e^x / (1 + e^x).
 template <class T>
 EMBER_SCALAR T sigmoid_fwd(T x) {
-  T e = math_exp(-(x < T(0) ? -x : x));
+  T e = math_exp(-math_abs(x));
   T s = T(1) / (T(1) + e);
-  return x < T(0) ? e * s : s;
+  return select(x < T(0), e * s, s);
 }
 
 // ---- activations ---------------------------------------------------------------------------------
@@ -103,7 +117,7 @@ EMBER_SCALAR T leaky_relu_fwd(T x, T negative_slope) {
 // expm1 keeps the small negative inputs accurate (exp(x) - 1 would cancel).
 template <class T>
 EMBER_SCALAR T elu_fwd(T x, T alpha) {
-  return x > T(0) ? x : alpha * math_expm1(x);
+  return select(x > T(0), x, alpha * math_expm1(x));
 }
 
 template <class T>
@@ -111,12 +125,10 @@ EMBER_SCALAR T silu_fwd(T x) {
   return x * sigmoid_fwd(x);
 }
 
-// Exact GELU, x * Phi(x), with Phi through erfc: 0.5 * erfc(-x / sqrt 2) equals
-// 0.5 * (1 + erf(x / sqrt 2)) but does not cancel for negative x.
+// Exact GELU: x times the standard normal CDF.
 template <class T>
 EMBER_SCALAR T gelu_fwd(T x) {
-  const T kSqrtHalf = T(0.70710678118654752440);
-  return T(0.5) * x * math_erfc(-x * kSqrtHalf);
+  return x * math_normal_cdf(x);
 }
 
 // The tanh approximation 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), written as
@@ -133,7 +145,7 @@ EMBER_SCALAR T gelu_tanh_fwd(T x) {
 template <class T>
 EMBER_SCALAR T softplus_fwd(T x, T beta, T threshold) {
   T bx = x * beta;
-  return bx > threshold ? x : math_log1p(math_exp(bx)) / beta;
+  return select(bx > threshold, x, math_log1p(math_exp(bx)) / beta);
 }
 
 // min(max(x, lo), hi) as PyTorch: lo > hi gives hi; a NaN input or bound gives NaN.
