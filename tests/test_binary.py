@@ -154,6 +154,18 @@ def test_float_floor_divide_and_remainder_edge_cases(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_pow_with_common_exponents(dtype):
+    # x ** 2 and x ** 0.5 take a multiply / sqrt path; results must equal NumPy's, specials included.
+    x = np.array([-np.inf, -2.0, -0.0, 0.0, 0.25, 3.0, 1e30, np.inf, np.nan]).astype(NP[dtype])
+    t = ember.from_numpy(x)
+    for exponent in [2, 2.0, 0.5, 3, -1, 0]:
+        with np.errstate(all="ignore"):
+            expected = np.power(x.astype(np.float64), exponent).astype(NP[dtype])
+        assert_close(t ** exponent, expected, dtype=dtype)
+        assert_close(noncontiguous(x) ** exponent, expected, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_nan_propagation(dtype):
     a = np.array([np.nan, 1.0, np.nan, np.inf, -np.inf]).astype(NP[dtype])
     b = np.array([1.0, np.nan, np.nan, np.nan, 1.0]).astype(NP[dtype])
