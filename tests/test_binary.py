@@ -249,6 +249,17 @@ def test_where_values_broadcasting_and_numbers():
     assert_close(ta.where(ember.from_numpy(a > 0), -1), np.where(a > 0, a, -1), dtype=ember.float32)
     big = rng.standard_normal((300, 301))
     assert_close(ember.where(noncontiguous(big > 0), noncontiguous(big), 0.0), np.where(big > 0, big, 0))
+    # contiguous operands, each value side a tensor or one broadcast number, every dtype
+    mask = rng.standard_normal(1003) > 0
+    for dtype in DTYPES:
+        x = (rng.standard_normal(1003) * 5).astype(NP[dtype])
+        y = (rng.standard_normal(1003) * 5).astype(NP[dtype])
+        tm, tx, ty = ember.from_numpy(mask), ember.from_numpy(x), ember.from_numpy(y)
+        one = NP[dtype](1)
+        assert_close(ember.where(tm, tx, ty), np.where(mask, x, y), dtype=dtype)
+        assert_close(ember.where(tm, tx, ember.from_numpy(np.array(one))), np.where(mask, x, one), dtype=dtype)
+        assert_close(ember.where(tm, ember.from_numpy(np.array(one)), ty), np.where(mask, one, y), dtype=dtype)
+    assert_close(ember.where(tm, 2.0, -1.0), np.where(mask, 2.0, -1.0), dtype=ember.float32)
 
 
 def test_where_errors():
