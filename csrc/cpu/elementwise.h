@@ -32,8 +32,9 @@ const char* torch_type_name(DType dtype);
 
 // ---- unary (unary.cpp) ----------------------------------------------------------------------------
 const char* unary_name(UnaryOp op);
-// The dtype `op` computes in for an input of `dtype`; TypeError for a dtype the op rejects.
-DType unary_result_type(UnaryOp op, DType dtype);
+// The dtype `op` computes in for an input of `dtype`; TypeError naming `name` (the op as the user
+// called it, e.g. "neg_") for a dtype the op rejects.
+DType unary_result_type(UnaryOp op, DType dtype, const char* name);
 Tensor unary(UnaryOp op, const Tensor& x, OpParams params = {});
 void unary_(UnaryOp op, const Tensor& x, OpParams params = {});  // in place; x keeps its dtype
 // min(max(x, lo), hi) computed in `dtype` (the promotion of x with the bounds); +-inf for no bound.

@@ -61,30 +61,30 @@ RowKernel unary_kernel(UnaryOp op, DType dtype) {
 
 const char* unary_name(UnaryOp op) { return info(op).name; }
 
-DType unary_result_type(UnaryOp op, DType dtype) {
+DType unary_result_type(UnaryOp op, DType dtype, const char* name) {
   const UnaryInfo& i = info(op);
   if (is_floating(dtype)) return dtype;
   switch (i.kind) {
     case UnaryKind::Math:
       return DType::Float32;
     case UnaryKind::FloatOnly:
-      throw TypeError(str_cat(i.name, ": expected a float32 or float64 tensor, got ", dtype_name(dtype),
+      throw TypeError(str_cat(name, ": expected a float32 or float64 tensor, got ", dtype_name(dtype),
                               "; convert it first with .float()"));
     case UnaryKind::KeepsDType:
       break;
   }
   if (dtype == DType::Bool && !i.takes_bool) {
     if (op == UnaryOp::Neg)
-      throw TypeError("neg: negation, the `-` operator, on a bool tensor is not supported; invert a "
-                      "mask with `mask == False`, or convert it first with .int()");
-    throw TypeError(str_cat(i.name, ": not supported for bool tensors; convert first with .int() or .float()"));
+      throw TypeError(str_cat(name, ": negation, the `-` operator, on a bool tensor is not supported; "
+                              "invert a mask with `mask == False`, or convert it first with .int()"));
+    throw TypeError(str_cat(name, ": not supported for bool tensors; convert first with .int() or .float()"));
   }
   return dtype;
 }
 
 Tensor unary(UnaryOp op, const Tensor& x, OpParams params) {
   check_cpu(unary_name(op), x);
-  DType dtype = unary_result_type(op, x.dtype);
+  DType dtype = unary_result_type(op, x.dtype, unary_name(op));
   RowKernel kernel = unary_kernel(op, dtype);
   Tensor converted;
   const Tensor& input = x.dtype == dtype ? x : (converted = to_dtype(x, dtype));
@@ -96,7 +96,7 @@ Tensor unary(UnaryOp op, const Tensor& x, OpParams params) {
 void unary_(UnaryOp op, const Tensor& x, OpParams params) {
   std::string name = str_cat(unary_name(op), "_");
   check_cpu(name.c_str(), x);
-  DType dtype = unary_result_type(op, x.dtype);
+  DType dtype = unary_result_type(op, x.dtype, name.c_str());
   EMBER_CHECK(dtype == x.dtype, RuntimeError, name, ": result type ", torch_type_name(dtype),
               " can't be cast to the desired output type ", torch_type_name(x.dtype), " (", name,
               " on a ", dtype_name(x.dtype), " tensor); use the out-of-place ", unary_name(op),
