@@ -9,9 +9,9 @@
 // Naming: <op>_fwd now; <op>_bwd (the gradient of the same formula) goes beside it.
 //
 // Formulas that the CPU also runs on SIMD vectors (exp, log, log1p, tanh, sigmoid, silu, elu, gelu,
-// softplus) are written
-// with math_* calls, select(c, a, b) instead of `c ? a : b`, and T(constant): the vector code
-// instantiates the very same template with its vector type, whose math_* overloads it provides.
+// softplus) are written with math_* calls, select(c, a, b) instead of `c ? a : b`, and T(constant):
+// the float32 CPU kernels instantiate the very same templates with a vector type whose math_*
+// overloads they provide (cpu/vec_f32.inc).
 #pragma once
 #include <math.h>
 #include <stdint.h>
