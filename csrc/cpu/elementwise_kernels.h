@@ -28,14 +28,11 @@ constexpr int kUnaryOpCount = (int)UnaryOp::Count;
 constexpr int kBinaryOpCount = (int)BinaryOp::Count;
 constexpr int kDTypeCount = 5;  // indexed by (int)DType
 
-// What a kernel may report; it never throws (it runs inside OpenMP regions).
-enum KernelError : int { kKernelOk = 0, kKernelIntegerDivisionByZero = 1 };
-
-// Op arguments beyond the tensors, and the error flag kernels set.
+// Op arguments beyond the tensors. Kernels never throw (they run inside OpenMP regions): the
+// drivers check everything that could fail, integer division by zero included, before running.
 struct OpParams {
   double alpha = 0;  // leaky_relu slope, elu alpha, softplus beta, clamp lower bound
   double beta = 0;   // softplus threshold, clamp upper bound
-  int error = kKernelOk;
 };
 
 typedef void (*RowKernel)(char* const* ptrs, const int64_t* byte_strides, int64_t n, OpParams* params);
