@@ -1,0 +1,3 @@
+// Elementwise kernels compiled for AVX-512 F/BW/DQ/VL (the build adds the flags to *_avx512.cpp).
+#define EMBER_ISA avx512
+#include "cpu/elementwise_kernels.inc"

@@ -1,0 +1,3 @@
+// Elementwise kernels compiled for the x86-64 baseline (SSE2), for any CPU.
+#define EMBER_ISA generic
+#include "cpu/elementwise_kernels.inc"
