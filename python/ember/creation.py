@@ -38,7 +38,7 @@ def tensor(data, dtype=None, device=None):
             default = {"b": _dtype.bool, "i": _dtype.int64, "u": _dtype.int64}.get(
                 arr.dtype.kind, _dtype.get_default_dtype())
         target = _dt(dtype, default, "tensor")
-        arr = np.ascontiguousarray(arr, dtype=_dtype.TO_NUMPY[target])
+        arr = np.asarray(arr, dtype=_dtype.TO_NUMPY[target], order="C")  # keeps 0-d (ascontiguousarray makes it 1-d)
         out = _C.clone(_C.from_numpy(arr))
         return out if device is None else _C.to_device(out, device)
     if dtype is not None:
