@@ -91,7 +91,7 @@ def check_over_zoo(op, dtype, out_dtype):
         t = ember.from_numpy(a) if layout == "contiguous" else noncontiguous(a)
         for axes, keepdim in itertools.product(axis_sets(a.ndim), (False, True)):
             if op in ("amax", "amin") and count(shape, axes) == 0:
-                with pytest.raises(IndexError, match=f"{op}.*zero-size"):
+                with pytest.raises(RuntimeError if axes is None else IndexError, match=f"{op}.*zero-size"):
                     ember_call(op, t, axes, keepdim)
                 continue
             out = ember_call(op, t, axes, keepdim)
@@ -317,7 +317,8 @@ for n in (1, 31, 64, 1000, 1025, 100003):
         for r in (a.sum(), a.var(), a.amax(), a.amin(), a.mean()):
             h.update(r.numpy().tobytes())
 m = ember.from_numpy(rng.standard_normal((300, 77)).astype(np.float32))
-h.update(m.sum(0).numpy().tobytes()); h.update(m.var(0).numpy().tobytes())
+for r in (m.sum(0), m.var(0), m.amax(0), m.argmax(1), m.softmax(1), m.softmax(0), m.log_softmax(1), m.logsumexp(1)):
+    h.update(r.numpy().tobytes())
 print(h.hexdigest())
 """
 
@@ -348,7 +349,7 @@ def test_random_shapes_axes_and_permutations(case, op):
     t = ember.from_numpy(np.ascontiguousarray(a)).permute(*perm) if len(shape) else ember.from_numpy(a)
     a = a.transpose(perm) if len(shape) else a
     if op == "amax" and count(a.shape, axes) == 0:
-        with pytest.raises(IndexError):
+        with pytest.raises((IndexError, RuntimeError), match="amax.*zero-size"):
             ember_call(op, t, axes, keepdim)
         return
     assert_close(ember_call(op, t, axes, keepdim), reference(op, a, axes, keepdim))
@@ -371,11 +372,13 @@ def test_bad_arguments_raise_clear_errors():
         ember.tensor([1, 2]).var()
     with pytest.raises(TypeError, match="std.*int32"):
         ember.tensor([1, 2], dtype=ember.int32).std()
-    with pytest.raises(IndexError, match="amin.*zero-size"):
+    with pytest.raises(RuntimeError, match="amin.*zero-size.*specify the reduction dims"):
         ember.zeros(0).amin()
+    with pytest.raises(IndexError, match=r"amax.*zero-size dimension \(dim 0 of shape \(0, 3\)\)"):
+        ember.zeros(0, 3).amax(0)
     with pytest.raises(IndexError, match="max.*non-zero size"):
         ember.zeros(0, 3).max(0)
-    with pytest.raises(RuntimeError, match="argmax.*no elements"):
+    with pytest.raises(IndexError, match="argmax.*no elements"):
         ember.zeros(0).argmax()
     with pytest.raises(TypeError, match="argmax.*Bool"):
         ember.tensor([True, False]).argmax()

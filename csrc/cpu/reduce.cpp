@@ -19,22 +19,31 @@
 
 #include "core/cpu_features.h"
 #include "core/view.h"
+#include "cpu/reduce_kernels.h"
 
 namespace ember {
 
 // ---- the SIMD kernels, one copy per CPU capability (reduce_{generic,avx2,avx512}.cpp) -----------
-#define EMBER_DECLARE_REDUCE_KERNELS(NS)                                         \
-  namespace NS {                                                                 \
-  double sum_f32(const float* p, int64_t n);                                     \
-  double sum_f64(const double* p, int64_t n);                                    \
-  double squared_deviation_f32(const float* p, int64_t n, double mean);          \
-  double squared_deviation_f64(const double* p, int64_t n, double mean);         \
-  float max_f32(const float* p, int64_t n);                                      \
-  float min_f32(const float* p, int64_t n);                                      \
-  double max_f64(const double* p, int64_t n);                                    \
-  double min_f64(const double* p, int64_t n);                                    \
-  void column_sum_f32(double* acc, const float* seg, int64_t n);                 \
-  void column_sum_f64(double* acc, const double* seg, int64_t n);                \
+#define EMBER_DECLARE_REDUCE_KERNELS(NS)                                                             \
+  namespace NS {                                                                                     \
+  double sum_f32(const float* p, int64_t n);                                                         \
+  double sum_f64(const double* p, int64_t n);                                                        \
+  double squared_deviation_f32(const float* p, int64_t n, double mean);                              \
+  double squared_deviation_f64(const double* p, int64_t n, double mean);                             \
+  float max_f32(const float* p, int64_t n);                                                          \
+  float min_f32(const float* p, int64_t n);                                                          \
+  double max_f64(const double* p, int64_t n);                                                        \
+  double min_f64(const double* p, int64_t n);                                                        \
+  void column_sum_f32(double* acc, const float* seg, int64_t stride, int64_t n_rows, int64_t w);    \
+  void column_sum_f64(double* acc, const double* seg, int64_t stride, int64_t n_rows, int64_t w);   \
+  void column_max_f32(float* acc, const float* seg, int64_t stride, int64_t n_rows, int64_t w);     \
+  void column_min_f32(float* acc, const float* seg, int64_t stride, int64_t n_rows, int64_t w);     \
+  void column_max_f64(double* acc, const double* seg, int64_t stride, int64_t n_rows, int64_t w);   \
+  void column_min_f64(double* acc, const double* seg, int64_t stride, int64_t n_rows, int64_t w);   \
+  int64_t find_first_f32(const float* p, int64_t n, float target);                                  \
+  int64_t find_first_f64(const double* p, int64_t n, double target);                                \
+  double exp_sum_f32(const float* x, float* y, int64_t n, float shift);                             \
+  void exp_shifted_f32(const float* x, const float* shift, float* y, int64_t w);                    \
   }
 EMBER_DECLARE_REDUCE_KERNELS(reduce_generic)
 EMBER_DECLARE_REDUCE_KERNELS(reduce_avx2)
@@ -42,29 +51,17 @@ EMBER_DECLARE_REDUCE_KERNELS(reduce_avx512)
 #undef EMBER_DECLARE_REDUCE_KERNELS
 
 namespace cpu {
-namespace {
 
-struct SimdKernels {
-  double (*sum_f32)(const float*, int64_t);
-  double (*sum_f64)(const double*, int64_t);
-  double (*squared_deviation_f32)(const float*, int64_t, double);
-  double (*squared_deviation_f64)(const double*, int64_t, double);
-  float (*max_f32)(const float*, int64_t);
-  float (*min_f32)(const float*, int64_t);
-  double (*max_f64)(const double*, int64_t);
-  double (*min_f64)(const double*, int64_t);
-  void (*column_sum_f32)(double*, const float*, int64_t);
-  void (*column_sum_f64)(double*, const double*, int64_t);
-};
-
-#define EMBER_KERNEL_TABLE(NS)                                                                  \
-  SimdKernels {                                                                                 \
-    NS::sum_f32, NS::sum_f64, NS::squared_deviation_f32, NS::squared_deviation_f64, NS::max_f32, \
-        NS::min_f32, NS::max_f64, NS::min_f64, NS::column_sum_f32, NS::column_sum_f64            \
+#define EMBER_KERNEL_TABLE(NS)                                                                        \
+  ReduceKernels {                                                                                     \
+    NS::sum_f32, NS::sum_f64, NS::squared_deviation_f32, NS::squared_deviation_f64, NS::max_f32,     \
+        NS::min_f32, NS::max_f64, NS::min_f64, NS::column_sum_f32, NS::column_sum_f64,               \
+        NS::column_max_f32, NS::column_min_f32, NS::column_max_f64, NS::column_min_f64,              \
+        NS::find_first_f32, NS::find_first_f64, NS::exp_sum_f32, NS::exp_shifted_f32                 \
   }
 
-const SimdKernels& kernels() {
-  static const SimdKernels table = [] {
+const ReduceKernels& reduce_kernels() {
+  static const ReduceKernels table = [] {
     switch (cpu_capability()) {
       case CpuCapability::AVX512: return EMBER_KERNEL_TABLE(reduce_avx512);
       case CpuCapability::AVX2: return EMBER_KERNEL_TABLE(reduce_avx2);
@@ -74,6 +71,10 @@ const SimdKernels& kernels() {
   return table;
 }
 #undef EMBER_KERNEL_TABLE
+
+namespace {
+
+const ReduceKernels& kernels() { return reduce_kernels(); }
 
 template <class T>
 bool is_nan(T v) {
@@ -128,14 +129,16 @@ struct SumOp {
     }
   }
   Acc combine(Acc a, Acc b) const { return a + b; }
-  void column(Acc* acc, const T* seg, int64_t w, int64_t) const {
-    if constexpr (std::is_same<T, float>::value) {
-      kernels().column_sum_f32(acc, seg, w);
-    } else if constexpr (std::is_same<T, double>::value) {
-      kernels().column_sum_f64(acc, seg, w);
-    } else {
-      for (int64_t k = 0; k < w; ++k) acc[k] += widen(seg[k]);
-    }
+  void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
+    if constexpr (std::is_same<T, float>::value)
+      kernels().column_sum_f32(acc, seg, stride, n_rows, w);
+    else if constexpr (std::is_same<T, double>::value)
+      kernels().column_sum_f64(acc, seg, stride, n_rows, w);
+    else
+      column_by_rows(*this, acc, seg, stride, n_rows, w, first);
+  }
+  void column_row(Acc* acc, const T* seg, int64_t w, int64_t) const {
+    for (int64_t k = 0; k < w; ++k) acc[k] += widen(seg[k]);
   }
   void emit(int64_t o, Acc acc) const {
     if constexpr (std::is_floating_point<T>::value)
@@ -157,7 +160,10 @@ struct ProdOp {
     return acc;
   }
   Acc combine(Acc a, Acc b) const { return a * b; }
-  void column(Acc* acc, const T* seg, int64_t w, int64_t) const {
+  void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
+    column_by_rows(*this, acc, seg, stride, n_rows, w, first);
+  }
+  void column_row(Acc* acc, const T* seg, int64_t w, int64_t) const {
     for (int64_t k = 0; k < w; ++k) acc[k] *= widen(seg[k]);
   }
   void emit(int64_t o, Acc acc) const { out[o] = (WideOut<T>)acc; }
@@ -178,15 +184,24 @@ struct ExtremeOp {
       return kMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
     return kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
   }
-  Acc row(const T* p, int64_t n, int64_t) const {
+  static T row_extreme(const T* p, int64_t n) {
     if constexpr (std::is_same<T, float>::value) return kMax ? kernels().max_f32(p, n) : kernels().min_f32(p, n);
     if constexpr (std::is_same<T, double>::value) return kMax ? kernels().max_f64(p, n) : kernels().min_f64(p, n);
     T best = p[0];
     for (int64_t i = 1; i < n; ++i) best = pick(best, p[i]);
     return best;
   }
+  Acc row(const T* p, int64_t n, int64_t) const { return row_extreme(p, n); }
   Acc combine(Acc a, Acc b) const { return pick(a, b); }
-  void column(Acc* acc, const T* seg, int64_t w, int64_t) const {
+  void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
+    if constexpr (std::is_same<T, float>::value)
+      (kMax ? kernels().column_max_f32 : kernels().column_min_f32)(acc, seg, stride, n_rows, w);
+    else if constexpr (std::is_same<T, double>::value)
+      (kMax ? kernels().column_max_f64 : kernels().column_min_f64)(acc, seg, stride, n_rows, w);
+    else
+      column_by_rows(*this, acc, seg, stride, n_rows, w, first);
+  }
+  void column_row(Acc* acc, const T* seg, int64_t w, int64_t) const {
     for (int64_t k = 0; k < w; ++k) acc[k] = pick(acc[k], seg[k]);
   }
   void emit(int64_t o, Acc acc) const { out[o] = acc; }
@@ -205,7 +220,10 @@ struct LogicalOp {
     return kAll;
   }
   Acc combine(Acc a, Acc b) const { return kAll ? (a && b) : (a || b); }
-  void column(Acc* acc, const T* seg, int64_t w, int64_t) const {
+  void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
+    column_by_rows(*this, acc, seg, stride, n_rows, w, first);
+  }
+  void column_row(Acc* acc, const T* seg, int64_t w, int64_t) const {
     for (int64_t k = 0; k < w; ++k) acc[k] = kAll ? (acc[k] && seg[k] != T(0)) : (acc[k] || seg[k] != T(0));
   }
   void emit(int64_t o, Acc acc) const { out[o] = acc != 0; }
@@ -247,14 +265,19 @@ struct MomentsOp {
     m.m2 = a.m2 + b.m2 + delta * delta * (a.n * b.n / m.n);
     return m;
   }
-  // Welford's update; every column has seen the same number of rows.
-  void column(Acc* acc, const T* seg, int64_t w, int64_t) const {
+  // Welford's update. Every column has seen the same number of rows, so one reciprocal serves all.
+  void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
+    column_by_rows(*this, acc, seg, stride, n_rows, w, first);
+  }
+  void column_row(Acc* acc, const T* seg, int64_t w, int64_t) const {
+    if (w == 0) return;
+    const double n = acc[0].n + 1, inv_n = 1.0 / n;
     for (int64_t k = 0; k < w; ++k) {
       Moments& m = acc[k];
       double x = seg[k];
-      m.n += 1;
+      m.n = n;
       double delta = x - m.mean;
-      m.mean += delta / m.n;
+      m.mean += delta * inv_n;
       m.m2 += delta * (x - m.mean);
     }
   }
@@ -283,6 +306,17 @@ struct ArgExtremeOp {
 
   Acc identity() const { return {}; }
   Acc row(const T* p, int64_t n, int64_t first) const {
+    if constexpr (std::is_floating_point<T>::value) {
+      // The extreme value from the SIMD kernel, then a scan for its first position (or the first
+      // NaN); -0.0 == 0.0, so ties between zeros still resolve to the first one.
+      const T target = ExtremeOp<T, kMax>::row_extreme(p, n);
+      int64_t i;
+      if constexpr (std::is_same<T, float>::value)
+        i = kernels().find_first_f32(p, n, target);
+      else
+        i = kernels().find_first_f64(p, n, target);
+      return {p[i], first + i};
+    }
     Acc best{p[0], first};
     if (is_nan(p[0])) return best;
     for (int64_t i = 1; i < n; ++i) {
@@ -295,7 +329,10 @@ struct ArgExtremeOp {
     if (a.index < 0 || (!is_nan(a.value) && (is_nan(b.value) || better(b.value, a.value)))) return b;
     return a;
   }
-  void column(Acc* acc, const T* seg, int64_t w, int64_t position) const {
+  void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
+    column_by_rows(*this, acc, seg, stride, n_rows, w, first);
+  }
+  void column_row(Acc* acc, const T* seg, int64_t w, int64_t position) const {
     for (int64_t k = 0; k < w; ++k) acc[k] = combine(acc[k], Acc{seg[k], position});
   }
   void emit(int64_t o, const Acc& acc) const {
@@ -411,6 +448,9 @@ DType sum_dtype(DType d) { return is_floating(d) ? d : DType::Int64; }
 template <bool kMax>
 Tensor extreme(const Tensor& x, const Dims& dims, bool keepdim, const char* op) {
   std::vector<bool> reduced = reduced_axes(x, dims, op);
+  // Like PyTorch: RuntimeError for a whole empty tensor, IndexError naming the axis otherwise.
+  EMBER_CHECK(x.numel() > 0 || (dims && !dims->empty()), RuntimeError, op, "(): cannot reduce over a zero-size ",
+              "dimension: the input of shape ", shape_str(x.shape), " has no elements; specify the reduction dims");
   for (int64_t d = 0; d < x.ndim(); ++d)
     EMBER_CHECK(!reduced[d] || x.shape[d] != 0, IndexError, op, "(): cannot reduce over a zero-size dimension (",
                 "dim ", d, " of shape ", shape_str(x.shape), "); give dims that exclude it");
@@ -463,7 +503,7 @@ Tensor arg_only(const Tensor& x, std::optional<int64_t> dim, bool keepdim, const
   EMBER_CHECK(x.dtype != DType::Bool, TypeError, op, "(): not implemented for 'Bool' tensors; convert first, ",
               "e.g. x.long()");
   if (dim) return arg_extreme<kMax>(x, *dim, keepdim, false, op).second;
-  EMBER_CHECK(x.numel() > 0, RuntimeError, op, "(): expected reduction dim to be specified for an input with ",
+  EMBER_CHECK(x.numel() > 0, IndexError, op, "(): expected reduction dim to be specified for an input with ",
               "no elements (shape ", shape_str(x.shape), ")");
   // Over the flattened tensor: the index counts elements in row-major order.
   Tensor flat = reshape(x, {-1});

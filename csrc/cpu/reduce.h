@@ -52,8 +52,13 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim);
 
 // Elements per task. Fixed (never derived from the thread count) so that results are reproducible.
 constexpr int64_t kChunk = 32768;
-// Results accumulated together in the columns layout (their accumulators stay in L1/L2).
-constexpr int64_t kColumnTile = 2048;
+// Results accumulated together in the columns layout: wide enough that each reduced position is a
+// long contiguous read (hardware prefetchers follow it), small enough that the accumulators stay
+// in L2.
+constexpr int64_t kColumnTile = 8192;
+// Column tasks below which the reduced positions are split too, so that a few wide results (e.g.
+// axis 0 of a tall matrix) still give every thread work.
+constexpr int64_t kMinColumnTasks = 16;
 
 struct ReducePlan {
   Tensor input;          // x, or a copy of it in (kept..., reduced...) order
@@ -104,8 +109,16 @@ struct Odometer {
 //   Acc row(const T* p, int64_t n, int64_t first) const;   state of p[0..n), contiguous; `first`
 //                                    is the position of p[0] among the reduced elements
 //   Acc combine(const Acc& earlier, const Acc& later) const;
-//   void column(Acc* acc, const T* seg, int64_t w, int64_t position) const;  acc[k] <- seg[k]
+//   void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const;
+//                                    acc[k] <- seg[r * stride + k] for rows r < n_rows in order;
+//                                    row r is reduced position first + r
 //   void emit(int64_t out_index, const Acc& acc) const;   writes the result
+// The `column` of an op whose step is written for one row, column_row(acc, seg, w, position).
+template <class Op, class Acc, class T>
+void column_by_rows(const Op& op, Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) {
+  for (int64_t r = 0; r < n_rows; ++r) op.column_row(acc, seg + r * stride, w, first + r);
+}
+
 template <class T, class Op>
 void run_rows(const ReducePlan& plan, const Op& op) {
   using Acc = typename Op::Acc;
@@ -169,17 +182,24 @@ void run_columns(const ReducePlan& plan, const Op& op) {
   const int64_t n_out = plan.n_out, n_red = plan.n_reduce;
   const int64_t width = plan.kept_shape.back(), n_outer = n_out / width;
   const int64_t tile = std::min(width, kColumnTile), n_tiles = (width + tile - 1) / tile;
-  // Few results: also split the reduced positions, so that a tall, narrow input uses every thread.
-  const int64_t rows_per_chunk = n_out >= kChunk ? n_red : std::max<int64_t>(16, kChunk / tile);
+  const int64_t run = plan.red_shape.back(), run_stride = plan.red_strides.back();
+  // Few column tasks: also split the reduced positions (into at most kMinColumnTasks chunks of
+  // at least 64 positions, so the partial results stay small).
+  const int64_t n_col_tasks = n_outer * n_tiles;
+  int64_t rows_per_chunk = n_red;
+  if (n_col_tasks < kMinColumnTasks) {
+    int64_t want_chunks = (kMinColumnTasks + n_col_tasks - 1) / n_col_tasks;
+    rows_per_chunk = std::max<int64_t>(64, (n_red + want_chunks - 1) / want_chunks);
+  }
   const int64_t n_rchunks = (n_red + rows_per_chunk - 1) / rows_per_chunk;
-  const int64_t n_tasks = n_outer * n_tiles * n_rchunks;
+  const int64_t n_tasks = n_col_tasks * n_rchunks;
   std::vector<Acc> partial(n_rchunks > 1 ? n_rchunks * n_out : 0);
 
   const int64_t elems_per_task = tile * std::min(n_red, rows_per_chunk);
   parallel_for(0, n_tasks, std::max<int64_t>(1, kElementwiseGrain / elems_per_task), [&](int64_t b, int64_t e) {
     std::unique_ptr<Acc[]> acc(new Acc[tile]);  // not a vector: Acc may be bool
     Odometer outer(plan.kept_shape, plan.kept_strides, (int64_t)plan.kept_shape.size() - 1);
-    Odometer reduced(plan.red_shape, plan.red_strides, (int64_t)plan.red_shape.size());
+    Odometer runs(plan.red_shape, plan.red_strides, (int64_t)plan.red_shape.size() - 1);
     for (int64_t t = b; t < e; ++t) {
       int64_t rc = t % n_rchunks, tile_index = (t / n_rchunks) % n_tiles, o_outer = t / (n_rchunks * n_tiles);
       int64_t k0 = tile_index * tile, w = std::min(tile, width - k0);
@@ -187,8 +207,13 @@ void run_columns(const ReducePlan& plan, const Op& op) {
       const T* col = base + outer.offset + k0;
       std::fill(acc.get(), acc.get() + w, op.identity());
       int64_t r0 = rc * rows_per_chunk, r1 = std::min(n_red, r0 + rows_per_chunk);
-      reduced.seek(r0);
-      for (int64_t r = r0; r < r1; ++r, reduced.next()) op.column(acc.get(), col + reduced.offset, w, r);
+      // Run by run along the innermost reduced axis, whose rows are evenly spaced.
+      for (int64_t r = r0; r < r1;) {
+        int64_t within = r % run, len = std::min(run - within, r1 - r);
+        runs.seek(r / run);
+        op.column(acc.get(), col + runs.offset + within * run_stride, run_stride, len, w, r);
+        r += len;
+      }
       int64_t o0 = o_outer * width + k0;
       for (int64_t k = 0; k < w; ++k) {
         if (n_rchunks == 1)
@@ -199,11 +224,10 @@ void run_columns(const ReducePlan& plan, const Op& op) {
     }
   });
   if (n_rchunks == 1) return;
-  for (int64_t o = 0; o < n_out; ++o) {
-    Acc total = partial[o];
-    for (int64_t rc = 1; rc < n_rchunks; ++rc) total = op.combine(total, partial[rc * n_out + o]);
-    op.emit(o, total);
-  }
+  // Chunk by chunk (sequential reads), each result combining its chunks in order.
+  for (int64_t rc = 1; rc < n_rchunks; ++rc)
+    for (int64_t o = 0; o < n_out; ++o) partial[o] = op.combine(partial[o], partial[rc * n_out + o]);
+  for (int64_t o = 0; o < n_out; ++o) op.emit(o, partial[o]);
 }
 
 // Runs `op` over the plan: empty results write nothing, empty reductions write the identity.

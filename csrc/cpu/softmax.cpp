@@ -10,69 +10,85 @@
 // is -inf, of a row holding +inf is +inf, of an empty row -inf.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/reduce.h"
+#include "cpu/reduce_kernels.h"
 
 namespace ember {
 namespace cpu {
 namespace {
 
-// Largest element of n >= 1 values at stride `step`; NaN when any is NaN.
+// Largest of n >= 1 contiguous values; NaN when any is NaN.
 template <class T>
-T strided_max(const T* p, int64_t n, int64_t step) {
-  T best = p[0];
-  for (int64_t i = 1; i < n && best == best; ++i) {
-    T x = p[i * step];
-    if (x > best || x != x) best = x;
+T row_max(const T* p, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) return reduce_kernels().max_f32(p, n);
+  else return reduce_kernels().max_f64(p, n);
+}
+
+// sum of exp(x[i] - shift) (shift the row's maximum), storing each term in y unless y is null.
+// float32 uses the SIMD exponential; float64 the C library's.
+template <class T>
+double exp_sum(const T* x, T* y, int64_t n, T shift) {
+  if constexpr (std::is_same<T, float>::value) {
+    return reduce_kernels().exp_sum_f32(x, y, n, shift);
+  } else {
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      T e = std::exp(x[i] - shift);
+      if (y) y[i] = e;
+      sum += e;
+    }
+    return sum;
   }
-  return best;
+}
+
+// y[k] = exp(x[k] - shift[k]) for k < w.
+template <class T>
+void exp_shifted(const T* x, const T* shift, T* y, int64_t w) {
+  if constexpr (std::is_same<T, float>::value)
+    reduce_kernels().exp_shifted_f32(x, shift, y, w);
+  else
+    for (int64_t k = 0; k < w; ++k) y[k] = std::exp(x[k] - shift[k]);
 }
 
 // One softmax (log_softmax) row of n contiguous elements: y = exp(x - max) / sum, or
 // y = (x - max) - log(sum).
 template <class T, bool kLog>
 void softmax_row(const T* x, T* y, int64_t n) {
-  const T m = strided_max(x, n, 1);
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    T e = std::exp(x[i] - m);
-    if (!kLog) y[i] = e;
-    sum += e;
-  }
+  const T m = row_max(x, n);
+  const double sum = exp_sum(x, kLog ? nullptr : y, n, m);
   if (kLog) {
     const T log_sum = (T)std::log(sum);
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_sum;
   } else {
-    for (int64_t i = 0; i < n; ++i) y[i] = (T)(y[i] / sum);
+    const T inv_sum = (T)(1.0 / sum);
+    for (int64_t i = 0; i < n; ++i) y[i] *= inv_sum;
   }
 }
 
-// The same for w neighbouring softmaxes whose elements are `step` apart (a tile of the inner axis).
+// The same for w neighbouring softmaxes whose elements are `step` apart (a tile of the inner axis);
+// max and sum are scratch of w elements. y holds the exponentials until the last pass.
 template <class T, bool kLog>
 void softmax_tile(const T* x, T* y, int64_t n, int64_t step, int64_t w, T* max, double* sum) {
-  for (int64_t k = 0; k < w; ++k) {
-    max[k] = x[k];
-    sum[k] = 0;
+  std::fill(max, max + w, -std::numeric_limits<T>::infinity());
+  std::fill(sum, sum + w, 0.0);
+  if constexpr (std::is_same<T, float>::value)
+    reduce_kernels().column_max_f32(max, x, step, n, w);
+  else
+    reduce_kernels().column_max_f64(max, x, step, n, w);
+  for (int64_t i = 0; i < n; ++i) {
+    exp_shifted(x + i * step, max, y + i * step, w);
+    for (int64_t k = 0; k < w; ++k) sum[k] += y[i * step + k];
   }
-  for (int64_t i = 1; i < n; ++i)
-    for (int64_t k = 0; k < w; ++k) {
-      T v = x[i * step + k];
-      if ((v > max[k] || v != v) && max[k] == max[k]) max[k] = v;
-    }
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < w; ++k) {
-      T e = std::exp(x[i * step + k] - max[k]);
-      if (!kLog) y[i * step + k] = e;
-      sum[k] += e;
-    }
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < w; ++k) {
-      if (kLog)
-        y[i * step + k] = (x[i * step + k] - max[k]) - (T)std::log(sum[k]);
-      else
-        y[i * step + k] = (T)(y[i * step + k] / sum[k]);
-    }
+  // sum becomes the per-column term of the last pass: log(sum) or 1 / sum.
+  for (int64_t k = 0; k < w; ++k) sum[k] = kLog ? std::log(sum[k]) : 1.0 / sum[k];
+  for (int64_t i = 0; i < n; ++i) {
+    const T* xi = x + i * step;
+    T* yi = y + i * step;
+    for (int64_t k = 0; k < w; ++k) yi[k] = kLog ? (xi[k] - max[k]) - (T)sum[k] : yi[k] * (T)sum[k];
+  }
 }
 
 template <bool kLog>
@@ -123,11 +139,9 @@ struct LogSumExpOp {
 
   Acc identity() const { return {}; }
   Acc row(const T* p, int64_t n, int64_t) const {
-    const T m = strided_max(p, n, 1);
+    const T m = row_max(p, n);
     if (!std::isfinite(m)) return {(double)m, 0};  // nan, +inf or all -inf decide the result
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += std::exp(p[i] - m);
-    return {(double)m, sum};
+    return {(double)m, exp_sum<T>(p, nullptr, n, m)};
   }
   Acc combine(const Acc& a, const Acc& b) const {
     if (a.max != a.max || b.max != b.max) return {std::numeric_limits<double>::quiet_NaN(), 0};
@@ -135,7 +149,10 @@ struct LogSumExpOp {
     if (!std::isfinite(m)) return {m, 0};
     return {m, a.sum * std::exp(a.max - m) + b.sum * std::exp(b.max - m)};
   }
-  void column(Acc* acc, const T* seg, int64_t w, int64_t) const {
+  void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
+    column_by_rows(*this, acc, seg, stride, n_rows, w, first);
+  }
+  void column_row(Acc* acc, const T* seg, int64_t w, int64_t) const {
     for (int64_t k = 0; k < w; ++k) acc[k] = combine(acc[k], {(double)seg[k], 1});
   }
   void emit(int64_t o, const Acc& acc) const {
