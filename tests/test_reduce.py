@@ -328,6 +328,24 @@ def test_simd_paths_agree_bit_for_bit():
     assert len(set(digests.values())) == 1, digests
 
 
+def test_broadcast_views_with_zero_strides():
+    row = RNG.standard_normal((1, 5))
+    col = RNG.standard_normal((7, 1))
+    for a, shape in ((row, (1000, 5)), (col, (7, 1000))):
+        t = ember.from_numpy(a).expand(*shape)
+        full = np.broadcast_to(a, shape)
+        for op in ("sum", "amax", "var"):
+            for axes in (None, (0,), (1,)):
+                assert_close(ember_call(op, t, axes, False), reference(op, full, axes, False))
+        assert t.argmax(1).tolist() == np.argmax(full, axis=1).tolist()
+
+
+def test_bench_sum_reports_rates_beside_numpy():
+    from ember.bench.reduce import bench_sum
+    rows = bench_sum(sizes=(1 << 12,), quick=True)
+    assert len(rows) == 1 and rows[0]["unit"] == "GB/s" and rows[0]["ember"] > 0 and rows[0]["vs_numpy"] > 0
+
+
 # ---- random shapes and axes -----------------------------------------------------------------------
 @st.composite
 def shape_and_axes(draw):

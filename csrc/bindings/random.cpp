@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include <array>
+#include <limits>
 
 #include "bindings/bindings.h"
 #include "bindings/convert.h"

@@ -8,8 +8,9 @@
 //
 // Accumulation: float32 and float64 sums run in the SIMD kernels of reduce_kernels.inc (float lanes
 // over blocks of 1024 elements, widened to double lanes per block, folded pairwise), and the per-task
-// results are added in double in a fixed order. Column sums accumulate in double. Integer sums wrap
-// in int64 as in PyTorch. var/std: per task an exact two-pass (mean, then squared deviations, while
+// results are added in double in a fixed order; a 16M-element float32 sum stays within about one
+// rounding of the exact result. Column sums accumulate in double (four rows added pairwise per
+// pass). Integer sums wrap in int64 as in PyTorch. var/std: per task an exact two-pass (mean, then squared deviations, while
 // the chunk is in cache); tasks merge with Chan's pairwise update; columns use Welford's update.
 #include "cpu/reduce.h"
 
@@ -185,11 +186,15 @@ struct ExtremeOp {
     return kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
   }
   static T row_extreme(const T* p, int64_t n) {
-    if constexpr (std::is_same<T, float>::value) return kMax ? kernels().max_f32(p, n) : kernels().min_f32(p, n);
-    if constexpr (std::is_same<T, double>::value) return kMax ? kernels().max_f64(p, n) : kernels().min_f64(p, n);
-    T best = p[0];
-    for (int64_t i = 1; i < n; ++i) best = pick(best, p[i]);
-    return best;
+    if constexpr (std::is_same<T, float>::value) {
+      return kMax ? kernels().max_f32(p, n) : kernels().min_f32(p, n);
+    } else if constexpr (std::is_same<T, double>::value) {
+      return kMax ? kernels().max_f64(p, n) : kernels().min_f64(p, n);
+    } else {
+      T best = p[0];
+      for (int64_t i = 1; i < n; ++i) best = pick(best, p[i]);
+      return best;
+    }
   }
   Acc row(const T* p, int64_t n, int64_t) const { return row_extreme(p, n); }
   Acc combine(Acc a, Acc b) const { return pick(a, b); }
@@ -265,10 +270,10 @@ struct MomentsOp {
     m.m2 = a.m2 + b.m2 + delta * delta * (a.n * b.n / m.n);
     return m;
   }
-  // Welford's update. Every column has seen the same number of rows, so one reciprocal serves all.
   void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const {
     column_by_rows(*this, acc, seg, stride, n_rows, w, first);
   }
+  // Welford's update. Every column has seen the same number of rows, so one reciprocal serves all.
   void column_row(Acc* acc, const T* seg, int64_t w, int64_t) const {
     if (w == 0) return;
     const double n = acc[0].n + 1, inv_n = 1.0 / n;
@@ -316,14 +321,12 @@ struct ArgExtremeOp {
       else
         i = kernels().find_first_f64(p, n, target);
       return {p[i], first + i};
+    } else {
+      Acc best{p[0], first};
+      for (int64_t i = 1; i < n; ++i)
+        if (better(p[i], best.value)) best = {p[i], first + i};
+      return best;
     }
-    Acc best{p[0], first};
-    if (is_nan(p[0])) return best;
-    for (int64_t i = 1; i < n; ++i) {
-      if (is_nan(p[i])) return {p[i], first + i};
-      if (better(p[i], best.value)) best = {p[i], first + i};
-    }
-    return best;
   }
   Acc combine(const Acc& a, const Acc& b) const {
     if (a.index < 0 || (!is_nan(a.value) && (is_nan(b.value) || better(b.value, a.value)))) return b;

@@ -107,12 +107,14 @@ struct Odometer {
 //   using Acc;                       the running state of one result
 //   Acc identity() const;            the state of an empty reduction
 //   Acc row(const T* p, int64_t n, int64_t first) const;   state of p[0..n), contiguous; `first`
-//                                    is the position of p[0] among the reduced elements
+//                                    is the position of p[0] among the reduced elements (its index
+//                                    along the axis when one axis is reduced, as for argmax)
 //   Acc combine(const Acc& earlier, const Acc& later) const;
 //   void column(Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) const;
 //                                    acc[k] <- seg[r * stride + k] for rows r < n_rows in order;
 //                                    row r is reduced position first + r
 //   void emit(int64_t out_index, const Acc& acc) const;   writes the result
+
 // The `column` of an op whose step is written for one row, column_row(acc, seg, w, position).
 template <class Op, class Acc, class T>
 void column_by_rows(const Op& op, Acc* acc, const T* seg, int64_t stride, int64_t n_rows, int64_t w, int64_t first) {
