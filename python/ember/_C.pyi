@@ -1,0 +1,854 @@
+"""
+ember's compiled core: tensors and hand-written CPU / CUDA kernels
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import typing
+import typing_extensions
+__all__: list[str] = ['Tensor', 'abs', 'abs_', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dtype', 'elu', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'remainder', 'reshape', 'rsqrt', 'scatter_add_', 'set_num_threads', 'setitem', 'sigmoid', 'sigmoid_', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+class dtype:
+    """
+    Element type of a tensor (ember.float32, ember.int64, ...).
+    
+    Members:
+    
+      float32
+    
+      float64
+    
+      int64
+    
+      int32
+    
+      bool
+    """
+    __members__: typing.ClassVar[dict[str, dtype]]
+    bool: typing.ClassVar[dtype]
+    float32: typing.ClassVar[dtype]
+    float64: typing.ClassVar[dtype]
+    int32: typing.ClassVar[dtype]
+    int64: typing.ClassVar[dtype]
+    @typing.overload
+    def __eq__(self: numpy.dtype[typing.Any], other: numpy.dtype[typing.Any]) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self: numpy.dtype[typing.Any], other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self: numpy.dtype[typing.Any]) -> int:
+        ...
+    def __init__(self: numpy.dtype[typing.Any], value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self: numpy.dtype[typing.Any]) -> int:
+        ...
+    @typing.overload
+    def __ne__(self: numpy.dtype[typing.Any], other: numpy.dtype[typing.Any]) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self: numpy.dtype[typing.Any], other: typing.Any) -> bool:
+        ...
+    def __repr__(self):
+        ...
+    def __setstate__(self: numpy.dtype[typing.Any], state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self):
+        ...
+    @property
+    def is_floating_point(self) -> bool:
+        ...
+    @property
+    def itemsize(self) -> int:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class device:
+    """
+    A device: ember.device('cpu'), ember.device('cuda:0').
+    """
+    def __eq__(self, arg0: typing.Any) -> bool:
+        ...
+    def __hash__(self) -> int:
+        ...
+    @typing.overload
+    def __init__(self, spec: str) -> None:
+        ...
+    @typing.overload
+    def __init__(self, type: str, index: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def index(self) -> typing.Any:
+        ...
+    @property
+    def type(self) -> str:
+        ...
+class Tensor:
+    """
+    A multi-dimensional array of one dtype on one device, with NumPy broadcasting,
+    zero-copy views (reshape, transpose, slicing, expand) and NumPy / DLPack interop.
+    """
+    _is_ember_tensor: typing.ClassVar[bool] = True
+    def __abs__(self):
+        ...
+    def __add__(self, other):
+        ...
+    def __array__(self, dtype = None, copy = None):
+        ...
+    def __bool__(self):
+        ...
+    def __dlpack__(self, *, stream = None, max_version = None, dl_device = None, copy = None):
+        ...
+    def __dlpack_device__(self):
+        ...
+    def __eq__(self, other):
+        ...
+    def __float__(self):
+        ...
+    def __floordiv__(self, other):
+        ...
+    def __ge__(self, other):
+        ...
+    def __getitem__(self, index):
+        ...
+    def __gt__(self, other):
+        ...
+    def __hash__(self):
+        ...
+    def __iadd__(self, other):
+        ...
+    def __imul__(self, other):
+        ...
+    def __index__(self):
+        ...
+    def __int__(self):
+        ...
+    def __ipow__(self, other):
+        ...
+    def __isub__(self, other):
+        ...
+    def __iter__(self):
+        ...
+    def __itruediv__(self, other):
+        ...
+    def __le__(self, other):
+        ...
+    def __len__(self) -> int:
+        ...
+    def __lt__(self, other):
+        ...
+    def __matmul__(self, other):
+        ...
+    def __mod__(self, other):
+        ...
+    def __mul__(self, other):
+        ...
+    def __ne__(self, other):
+        ...
+    def __neg__(self):
+        ...
+    def __pos__(self):
+        ...
+    def __pow__(self, other):
+        ...
+    def __radd__(self, other):
+        ...
+    def __repr__(self):
+        ...
+    def __rfloordiv__(self, other):
+        ...
+    def __rmatmul__(self, other):
+        ...
+    def __rmod__(self, other):
+        ...
+    def __rmul__(self, other):
+        ...
+    def __rpow__(self, other):
+        ...
+    def __rsub__(self, other):
+        ...
+    def __rtruediv__(self, other):
+        ...
+    def __setitem__(self, index, value):
+        ...
+    def __str__(self):
+        ...
+    def __sub__(self, other):
+        ...
+    def __truediv__(self, other):
+        ...
+    def _shares_storage(self, arg0: Tensor) -> bool:
+        ...
+    def _storage_nbytes(self) -> int:
+        ...
+    def abs(self):
+        ...
+    def abs_(self):
+        ...
+    def add(self, other):
+        ...
+    def add_(self, other):
+        ...
+    def all(self, dim = None, keepdim = False):
+        ...
+    def amax(self, dim = None, keepdim = False):
+        ...
+    def amin(self, dim = None, keepdim = False):
+        ...
+    def any(self, dim = None, keepdim = False):
+        ...
+    def argmax(self, dim = None, keepdim = False):
+        ...
+    def argmin(self, dim = None, keepdim = False):
+        ...
+    def bool(self):
+        ...
+    def broadcast_to(self, shape):
+        ...
+    def chunk(self, chunks, dim = 0):
+        ...
+    def clamp(self, min = None, max = None):
+        """
+        Limits every element to [min, max] (either bound may be None, or a tensor).
+        """
+    def clamp_(self, min = None, max = None):
+        ...
+    def clip(self, min = None, max = None):
+        """
+        Limits every element to [min, max] (either bound may be None, or a tensor).
+        """
+    def clone(self):
+        ...
+    def contiguous(self):
+        ...
+    def copy_(self, src):
+        """
+        Copies src (broadcast to this shape, converted to this dtype and device) into self.
+        """
+    def cos(self):
+        ...
+    def cpu(self):
+        ...
+    def cuda(self, device = None):
+        ...
+    def data_ptr(self) -> int:
+        ...
+    def dim(self) -> int:
+        ...
+    def div(self, other):
+        ...
+    def div_(self, other):
+        ...
+    def double(self):
+        ...
+    def element_size(self) -> int:
+        ...
+    def eq(self, other):
+        ...
+    def exp(self):
+        ...
+    def exp_(self):
+        ...
+    def expand(self, *sizes):
+        ...
+    def expand_as(self, other):
+        ...
+    def fill_(self, value):
+        ...
+    def flatten(self, start_dim = 0, end_dim = -1):
+        ...
+    def float(self):
+        ...
+    def floor_divide(self, other):
+        ...
+    def gather(self, dim, index):
+        ...
+    def ge(self, other):
+        ...
+    def gt(self, other):
+        ...
+    def index_select(self, dim, index):
+        ...
+    def int(self):
+        ...
+    def is_contiguous(self) -> bool:
+        ...
+    def is_floating_point(self):
+        ...
+    def item(self) -> typing.Any:
+        ...
+    def le(self, other):
+        ...
+    def log(self):
+        ...
+    def log1p(self):
+        ...
+    def log_(self):
+        ...
+    def log_softmax(self, dim):
+        ...
+    def logsumexp(self, dim, keepdim = False):
+        ...
+    def long(self):
+        ...
+    def lt(self, other):
+        ...
+    def masked_fill(self, mask, value):
+        ...
+    def matmul(self, other):
+        ...
+    def max(self, dim = None, keepdim = False):
+        """
+        max(): the largest element; max(dim): (values, indices) along dim; max(tensor): maximum.
+        """
+    def maximum(self, other):
+        ...
+    def mean(self, dim = None, keepdim = False):
+        ...
+    def min(self, dim = None, keepdim = False):
+        """
+        min(): the smallest element; min(dim): (values, indices) along dim; min(tensor): minimum.
+        """
+    def minimum(self, other):
+        ...
+    def mul(self, other):
+        ...
+    def mul_(self, other):
+        ...
+    def ne(self, other):
+        ...
+    def neg(self):
+        ...
+    def neg_(self):
+        ...
+    def nonzero(self, *, as_tuple = False):
+        """
+        Positions of the nonzero elements: (count, ndim) int64, or one 1-d tensor per dim.
+        """
+    def numel(self) -> int:
+        ...
+    def numpy(self):
+        """
+        A NumPy array sharing this tensor's memory (CPU tensors only).
+        """
+    def permute(self, *dims):
+        ...
+    def pow(self, exponent):
+        ...
+    def pow_(self, exponent):
+        ...
+    def prod(self, dim = None, keepdim = False):
+        ...
+    def ravel(self):
+        ...
+    def relu(self):
+        ...
+    def relu_(self):
+        ...
+    def remainder(self, other):
+        ...
+    def reshape(self, *shape):
+        """
+        Same data in a new shape; a view when the strides allow it, else a copy.
+        """
+    def reshape_as(self, other):
+        ...
+    def rsqrt(self):
+        ...
+    def scatter_add_(self, dim, index, src):
+        ...
+    def sigmoid(self):
+        ...
+    def sigmoid_(self):
+        ...
+    def sign(self):
+        ...
+    def sin(self):
+        ...
+    def size(self, dim = None):
+        """
+        The shape, or the size of one dimension.
+        """
+    def softmax(self, dim):
+        ...
+    def split(self, split_size_or_sections, dim = 0):
+        ...
+    def sqrt(self):
+        ...
+    def sqrt_(self):
+        ...
+    def squeeze(self, dim = None):
+        ...
+    def std(self, dim = None, *, correction = 1, keepdim = False, unbiased = None):
+        ...
+    def storage_offset(self) -> int:
+        ...
+    def stride(self, dim = None):
+        """
+        Strides in elements, or the stride of one dimension.
+        """
+    def sub(self, other):
+        ...
+    def sub_(self, other):
+        ...
+    def sum(self, dim = None, keepdim = False, dtype = None):
+        ...
+    def t(self):
+        ...
+    def tanh(self):
+        ...
+    def tanh_(self):
+        ...
+    def to(self, *args, dtype = None, device = None, copy = False):
+        """
+        to(dtype), to(device), to(device, dtype), to(other_tensor): converted (a copy only when
+                something changes, or copy=True).
+        """
+    def tolist(self):
+        """
+        Nested Python lists of Python scalars (a scalar for a 0-d tensor).
+        """
+    def transpose(self, dim0, dim1):
+        ...
+    def type(self, dtype = None):
+        ...
+    def unsqueeze(self, dim):
+        ...
+    def var(self, dim = None, *, correction = 1, keepdim = False, unbiased = None):
+        ...
+    def view(self, *shape):
+        """
+        Same data in a new shape, always a view (RuntimeError when impossible: use reshape).
+        """
+    def view_as(self, other):
+        ...
+    def where(self, condition, other):
+        """
+        Elements of self where condition holds, else of other.
+        """
+    def zero_(self):
+        ...
+    @property
+    def T(self):
+        """
+        All dimensions reversed (a view).
+        """
+    @property
+    def _strides(self) -> tuple:
+        ...
+    @property
+    def device(self) -> device:
+        ...
+    @property
+    def dtype(self) -> numpy.dtype[typing.Any]:
+        ...
+    @property
+    def is_cuda(self) -> bool:
+        ...
+    @property
+    def mT(self):
+        """
+        The last two dimensions swapped (a view).
+        """
+    @property
+    def ndim(self) -> int:
+        ...
+    @property
+    def shape(self) -> tuple:
+        ...
+def _philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
+    """
+    The Philox4x32-10 bijection of one (counter, key).
+    """
+def abs(x: typing.Any) -> Tensor:
+    """
+    |x| elementwise; integers stay integers.
+    """
+def abs_(x: typing.Any) -> typing.Any:
+    """
+    In-place abs; returns x.
+    """
+def add(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a + b with broadcasting and PyTorch's type promotion (bool: logical or).
+    """
+def add_(a: typing.Any, b: typing.Any) -> typing.Any:
+    """
+    a += b in place (b broadcasts to a); returns a.
+    """
+def all(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    True where every element over dims is nonzero.
+    """
+def amax(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    Largest element over dims (None: all); NaN propagates.
+    """
+def amin(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    Smallest element over dims (None: all); NaN propagates.
+    """
+def any(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    True where some element over dims is nonzero.
+    """
+def arange(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsFloat | typing.SupportsIndex, arg3: numpy.dtype[typing.Any], arg4: typing.Any) -> Tensor:
+    ...
+def argmax(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex | None = None, keepdim: bool = False) -> Tensor:
+    """
+    Index of the first largest element along dim (None: flattened).
+    """
+def argmin(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex | None = None, keepdim: bool = False) -> Tensor:
+    """
+    Index of the first smallest element along dim (None: flattened).
+    """
+def as_strided(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: typing.SupportsInt | typing.SupportsIndex | None) -> Tensor:
+    ...
+def broadcast_shapes(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> list[int]:
+    ...
+def broadcast_to(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    ...
+def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    ...
+def chunk(x: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    ...
+def clamp(x: typing.Any, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
+    """
+    Limits every element to [min, max]; either bound may be None, not both. Bounds promote the dtype as PyTorch's (an integer tensor with a float bound gives float32).
+    """
+def clone(arg0: Tensor) -> Tensor:
+    ...
+def contiguous(arg0: Tensor) -> Tensor:
+    ...
+def copy_(arg0: Tensor, arg1: Tensor) -> Tensor:
+    ...
+def cos(x: typing.Any) -> Tensor:
+    """
+    Cosine (radians); integer inputs give float32.
+    """
+def cpu_best_capability() -> str:
+    """
+    The best SIMD path this CPU supports.
+    """
+def cpu_capability() -> str:
+    """
+    The SIMD path in use: 'default', 'avx2' or 'avx512' (EMBER_CPU_CAPABILITY clamps it).
+    """
+def cuda_device_count() -> int:
+    ...
+def cuda_empty_cache() -> None:
+    ...
+def cuda_is_built() -> bool:
+    ...
+def cuda_memory_allocated(arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+    ...
+def cuda_memory_reserved(arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+    ...
+def cuda_synchronize(arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def cuda_unavailable_reason() -> str:
+    ...
+def div(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    True division a / b; integer operands give float32.
+    """
+def div_(a: typing.Any, b: typing.Any) -> typing.Any:
+    """
+    a /= b in place (a must be a float tensor); returns a.
+    """
+def elu(x: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    x for x > 0, else alpha * (e**x - 1).
+    """
+def empty(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: numpy.dtype[typing.Any], arg2: typing.Any) -> Tensor:
+    ...
+def eq(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a == b as a bool tensor.
+    """
+def exp(x: typing.Any) -> Tensor:
+    """
+    e**x elementwise; integer inputs give float32.
+    """
+def exp_(x: typing.Any) -> typing.Any:
+    """
+    In-place exp (float tensors); returns x.
+    """
+def expand(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    ...
+def eye(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex | None, arg2: numpy.dtype[typing.Any], arg3: typing.Any) -> Tensor:
+    ...
+def flatten(arg0: Tensor, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    ...
+def floor_divide(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    floor(a / b) as Python's //; integers by zero: ZeroDivisionError.
+    """
+def from_dlpack_capsule(capsule: typing_extensions.CapsuleType) -> Tensor:
+    ...
+def from_numpy(array: numpy.ndarray) -> Tensor:
+    """
+    Zero-copy view of a NumPy array.
+    """
+def full(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: numpy.dtype[typing.Any], arg3: typing.Any) -> Tensor:
+    ...
+def gather(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
+    ...
+def ge(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a >= b as a bool tensor.
+    """
+def gelu(x: typing.Any, approximate: str = 'none') -> Tensor:
+    """
+    x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh').
+    """
+def get_num_threads() -> int:
+    ...
+def getitem(arg0: Tensor, arg1: typing.Any) -> Tensor:
+    """
+    x[index] with NumPy's rules: a view for basic indices, a new tensor for arrays and masks.
+    """
+def gt(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a > b as a bool tensor.
+    """
+def index_select(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
+    ...
+def initial_seed() -> int:
+    """
+    The seed of the global generator.
+    """
+def le(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a <= b as a bool tensor.
+    """
+def leaky_relu(x: typing.Any, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
+    """
+    x for x > 0, else negative_slope * x.
+    """
+def linspace(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: numpy.dtype[typing.Any], arg4: typing.Any) -> Tensor:
+    ...
+def log(x: typing.Any) -> Tensor:
+    """
+    Natural logarithm; integer inputs give float32.
+    """
+def log1p(x: typing.Any) -> Tensor:
+    """
+    log(1 + x), accurate for small x; integer inputs give float32.
+    """
+def log_(x: typing.Any) -> typing.Any:
+    """
+    In-place log (float tensors); returns x.
+    """
+def log_softmax(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (x - max) - log(sum(exp(x - max))) along dim.
+    """
+def logsumexp(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    log(sum(exp(x))) over dims, computed without overflow.
+    """
+def lt(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a < b as a bool tensor.
+    """
+def manual_seed(seed: int) -> None:
+    """
+    Seeds the global generator and rewinds its stream.
+    """
+def masked_fill(x: Tensor, mask: Tensor, value: typing.Any) -> Tensor:
+    ...
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """
+    Matrix product with NumPy's matmul semantics (1-D operands, broadcast batch dimensions); float32 or float64, both operands of the same dtype.
+    """
+def max_dim(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, keepdim: bool = False) -> tuple[Tensor, Tensor]:
+    """
+    (values, int64 indices) of the largest elements along dim.
+    """
+def maximum(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    Elementwise maximum of two tensors (NaN propagates).
+    """
+def mean(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    Mean over dims (None: all); floating inputs only.
+    """
+def min_dim(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, keepdim: bool = False) -> tuple[Tensor, Tensor]:
+    """
+    (values, int64 indices) of the smallest elements along dim.
+    """
+def minimum(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    Elementwise minimum of two tensors (NaN propagates).
+    """
+def mul(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a * b (bool: logical and).
+    """
+def mul_(a: typing.Any, b: typing.Any) -> typing.Any:
+    """
+    a *= b in place; returns a.
+    """
+def ne(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a != b as a bool tensor.
+    """
+def neg(x: typing.Any) -> Tensor:
+    """
+    -x elementwise; integers stay integers (bool: TypeError).
+    """
+def neg_(x: typing.Any) -> typing.Any:
+    """
+    In-place neg; returns x.
+    """
+def nonzero(x: Tensor) -> Tensor:
+    ...
+def permute(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    ...
+def pow(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a ** b; integer tensors to negative integer numbers: ValueError.
+    """
+def pow_(a: typing.Any, b: typing.Any) -> typing.Any:
+    """
+    a **= b in place; returns a.
+    """
+def prod(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    Product over dims (None: all); bool/int inputs give int64.
+    """
+def rand(shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: numpy.dtype[typing.Any] = ..., device: typing.Any = None) -> Tensor:
+    """
+    Uniform samples in [0, 1).
+    """
+def randint(low: typing.SupportsInt | typing.SupportsIndex, high: typing.SupportsInt | typing.SupportsIndex, shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: numpy.dtype[typing.Any] = ..., device: typing.Any = None) -> Tensor:
+    """
+    Integers uniform in [low, high).
+    """
+def randn(shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: numpy.dtype[typing.Any] = ..., device: typing.Any = None) -> Tensor:
+    """
+    Standard normal samples.
+    """
+def relu(x: typing.Any) -> Tensor:
+    """
+    max(x, 0) elementwise (NaN stays NaN); integers stay integers.
+    """
+def relu_(x: typing.Any) -> typing.Any:
+    """
+    In-place relu; returns x.
+    """
+def remainder(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a % b with the sign of b, as Python's %.
+    """
+def reshape(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    ...
+def rsqrt(x: typing.Any) -> Tensor:
+    """
+    1 / sqrt(x); integer inputs give float32.
+    """
+def scatter_add_(x: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> typing.Any:
+    ...
+def set_num_threads(arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def setitem(arg0: Tensor, arg1: typing.Any, arg2: typing.Any) -> None:
+    """
+    x[index] = value, writing through to x's memory.
+    """
+def sigmoid(x: typing.Any) -> Tensor:
+    """
+    1 / (1 + e**-x), stable for large |x|; integer inputs give float32.
+    """
+def sigmoid_(x: typing.Any) -> typing.Any:
+    """
+    In-place sigmoid (float tensors); returns x.
+    """
+def sign(x: typing.Any) -> Tensor:
+    """
+    -1, 0 or 1 by the sign of each element (NaN stays NaN).
+    """
+def silu(x: typing.Any) -> Tensor:
+    """
+    x * sigmoid(x) (float tensors).
+    """
+def sin(x: typing.Any) -> Tensor:
+    """
+    Sine (radians); integer inputs give float32.
+    """
+def softmax(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    exp(x - max) / sum along dim.
+    """
+def softplus(x: typing.Any, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
+    """
+    log(1 + e**(beta x)) / beta, and x where beta x > threshold.
+    """
+def split(x: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    ...
+def sqrt(x: typing.Any) -> Tensor:
+    """
+    Square root; integer inputs give float32.
+    """
+def sqrt_(x: typing.Any) -> typing.Any:
+    """
+    In-place sqrt (float tensors); returns x.
+    """
+def squeeze(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None) -> Tensor:
+    ...
+def stack(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    ...
+def std(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, correction: typing.SupportsFloat | typing.SupportsIndex = 1.0, keepdim: bool = False) -> Tensor:
+    """
+    Standard deviation: the square root of var.
+    """
+def sub(a: typing.Any, b: typing.Any) -> Tensor:
+    """
+    a - b (bool operands: TypeError).
+    """
+def sub_(a: typing.Any, b: typing.Any) -> typing.Any:
+    """
+    a -= b in place; returns a.
+    """
+def sum(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
+    """
+    Sum over dims (None: all); bool/int inputs give int64.
+    """
+def tanh(x: typing.Any) -> Tensor:
+    """
+    Hyperbolic tangent; integer inputs give float32.
+    """
+def tanh_(x: typing.Any) -> typing.Any:
+    """
+    In-place tanh (float tensors); returns x.
+    """
+def to_device(arg0: Tensor, arg1: typing.Any) -> Tensor:
+    ...
+def to_dlpack(tensor: Tensor, versioned: bool) -> typing.Any:
+    ...
+def to_dtype(arg0: Tensor, arg1: numpy.dtype[typing.Any]) -> Tensor:
+    ...
+def transpose(arg0: Tensor, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    ...
+def unsqueeze(arg0: Tensor, arg1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    ...
+def var(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, correction: typing.SupportsFloat | typing.SupportsIndex = 1.0, keepdim: bool = False) -> Tensor:
+    """
+    Variance over dims with sum((x - mean)^2) / (N - correction).
+    """
+def view(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    ...
+def where(condition: typing.Any, x: typing.Any, y: typing.Any) -> Tensor:
+    """
+    Elements of x where condition (a bool tensor) holds, else of y; tensors or numbers, broadcast.
+    """
