@@ -422,3 +422,15 @@ def test_add_on_cuda_matches_cpu():
         ga * ga
     with pytest.raises(RuntimeError, match="add: expected all tensors on the same device, got cuda:0 and cpu"):
         ga + ember.from_numpy(b)
+
+
+def test_large_python_ints_stay_exact_with_int64_tensors():
+    big = 2**62 + 1
+    t = ember.tensor([0, 1], dtype=ember.int64)
+    assert (t + big).tolist() == [big, big + 1]
+    assert (t == big - 1 + 1).tolist() == [False, False]
+    assert (t + (2**63 - 2)).tolist() == [2**63 - 2, 2**63 - 1]
+    with pytest.raises(RuntimeError, match="without overflow"):
+        t + 2**64
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ember.tensor([1], dtype=ember.int32) + 2**40

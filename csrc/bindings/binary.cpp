@@ -42,11 +42,22 @@ const Tensor& tensor_arg(py::handle obj, const char* op) {
 
 // A Python number as a 0-d tensor of `dtype` on `device`; integers must fit (as PyTorch checks).
 Tensor scalar_tensor_for(const char* op, const Scalar& s, DType dtype, Device device) {
-  if (!is_floating(dtype) && dtype != DType::Bool) {
+  if (!is_floating(dtype) && dtype != DType::Bool && s.kind == Scalar::Int) {
+    bool fits = s.fits_int64 && (dtype == DType::Int64 || (s.integer >= INT32_MIN && s.integer <= INT32_MAX));
+    EMBER_CHECK(fits, RuntimeError, op, ": value ", py::str(py::int_(py::float_(s.value))).cast<std::string>(),
+                " cannot be converted to type ", dtype_name(dtype), " without overflow");
+  } else if (!is_floating(dtype) && dtype != DType::Bool) {
     double limit = dtype == DType::Int32 ? 2147483648.0 : 9223372036854775808.0;
     EMBER_CHECK(s.value >= -limit && s.value < limit, RuntimeError, op, ": value ",
                 py::str(py::int_(py::float_(s.value))).cast<std::string>(), " cannot be converted to type ",
                 dtype_name(dtype), " without overflow");
+  }
+  if (s.kind == Scalar::Int && !is_floating(dtype) && dtype != DType::Bool) {
+    // exact: a double would round integers beyond 2**53
+    Tensor t = empty({}, dtype);
+    if (dtype == DType::Int64) *t.data<int64_t>() = s.integer;
+    else *t.data<int32_t>() = (int32_t)s.integer;
+    return to_device(t, device);
   }
   return full({}, s.value, dtype, device);
 }

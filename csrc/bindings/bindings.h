@@ -21,6 +21,8 @@ void bind_cuda(pybind11::module_& m);
 struct Scalar {
   double value = 0;
   enum Kind { Bool, Int, Float } kind = Float;
+  int64_t integer = 0;  // exact value of a Bool / Int that fits in int64
+  bool fits_int64 = true;
 };
 // The dtype a binary op computes in when a tensor meets a Python scalar (PyTorch's rules).
 DType result_type(DType tensor_dtype, const Scalar& s);
@@ -34,18 +36,22 @@ namespace detail {
 template <>
 struct type_caster<ember::Scalar> {
   PYBIND11_TYPE_CASTER(ember::Scalar, const_name("float | int | bool"));
+  bool load_int(PyObject* o) {
+    double v = PyLong_AsDouble(o);
+    if (v == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return false; }
+    int overflow = 0;
+    long long exact = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (exact == -1 && PyErr_Occurred()) PyErr_Clear();
+    value = {v, ember::Scalar::Int, overflow ? 0 : (int64_t)exact, overflow == 0};
+    return true;
+  }
   bool load(handle src, bool convert) {
     PyObject* o = src.ptr();
     if (PyBool_Check(o)) {
-      value = {o == Py_True ? 1.0 : 0.0, ember::Scalar::Bool};
+      value = {o == Py_True ? 1.0 : 0.0, ember::Scalar::Bool, o == Py_True ? 1 : 0};
       return true;
     }
-    if (PyLong_Check(o)) {
-      double v = PyLong_AsDouble(o);
-      if (v == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return false; }
-      value = {v, ember::Scalar::Int};
-      return true;
-    }
+    if (PyLong_Check(o)) return load_int(o);
     if (PyFloat_Check(o)) {
       value = {PyFloat_AS_DOUBLE(o), ember::Scalar::Float};
       return true;
@@ -54,8 +60,7 @@ struct type_caster<ember::Scalar> {
     if (PyIndex_Check(o)) {
       object i = reinterpret_steal<object>(PyNumber_Index(o));
       if (!i) { PyErr_Clear(); return false; }
-      value = {PyLong_AsDouble(i.ptr()), ember::Scalar::Int};
-      return true;
+      return load_int(i.ptr());
     }
     if (Py_TYPE(o)->tp_as_number && Py_TYPE(o)->tp_as_number->nb_float) {
       double v = PyFloat_AsDouble(o);
