@@ -213,3 +213,14 @@ def test_set_num_threads_validates():
     with pytest.raises(ValueError, match="positive"):
         ember.set_num_threads(0)
     assert ember.get_num_threads() == n
+
+
+def test_full_and_fill_keep_large_ints_exact():
+    big = 2**62 + 3
+    assert ember.full((2,), big).tolist() == [big, big]
+    t = ember.zeros(2, dtype=ember.int64)
+    t.fill_(big)
+    assert t.tolist() == [big, big]
+    t.fill_(ember.tensor(5))
+    assert t.tolist() == [5, 5]
+    assert ember.full((1,), np.float32(1.5)).dtype == ember.float32

@@ -64,9 +64,22 @@ void bind_factory(py::module_& m) {
     check_shape(shape, "empty");
     return empty(shape, dtype, device_arg(device));
   });
-  m.def("full", [](const Shape& shape, double value, DType dtype, py::handle device) {
+  m.def("full", [](const Shape& shape, Scalar value, DType dtype, py::handle device) {
     check_shape(shape, "full");
-    return full(shape, value, dtype, device_arg(device));
+    bool exact_int = value.kind == Scalar::Int && value.fits_int64 &&
+                     (dtype == DType::Int64 || dtype == DType::Int32);
+    if (!exact_int) return full(shape, value.value, dtype, device_arg(device));
+    // integers beyond 2**53 would round through double: fill on the host, then move
+    Tensor t = empty(shape, dtype);
+    dispatch_all(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      T* p = t.data<T>();
+      T v = static_cast<T>(value.integer);
+      parallel_for(0, t.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) p[i] = v;
+      });
+    });
+    return to_device(t, device_arg(device));
   });
   m.def("arange", &arange);
   m.def("linspace", &linspace);

@@ -92,8 +92,9 @@ def ones(*shape, dtype=None, device=None):
 
 def full(shape, fill_value, dtype=None, device=None):
     """A tensor filled with fill_value; the dtype follows fill_value's type when not given."""
-    return _C.full(_shape_args((shape,), "full"), builtins.float(fill_value),
-                   _dt(dtype, _infer_dtype(fill_value), "full"), device)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _C.full(_shape_args((shape,), "full"), fill_value, _dt(dtype, _infer_dtype(fill_value), "full"), device)
 
 
 def _like(t, dtype, device):
@@ -117,7 +118,7 @@ def ones_like(t, dtype=None, device=None):
 
 def full_like(t, fill_value, dtype=None, device=None):
     dtype, device = _like(t, dtype, device)
-    return _C.full(list(t.shape), builtins.float(fill_value), dtype, device)
+    return _C.full(list(t.shape), fill_value, dtype, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None):

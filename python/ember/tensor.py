@@ -168,7 +168,9 @@ class _Methods:
         return _C.copy_(self, src if isinstance(src, Tensor) else _tensor_like(src, self))
 
     def fill_(self, value):
-        return _C.copy_(self, _C.full([], builtins.float(value), self.dtype, None))
+        if isinstance(value, Tensor):
+            value = value.item()
+        return _C.copy_(self, _C.full([], value, self.dtype, None))
 
     def zero_(self):
         return self.fill_(0)
