@@ -1,0 +1,27 @@
+"""The examples and the README's quick start keep working."""
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _run(code_or_path):
+    args = [sys.executable, str(code_or_path)] if isinstance(code_or_path, pathlib.Path) else \
+        [sys.executable, "-c", code_or_path]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_tensor_basics_example_runs():
+    out = _run(ROOT / "examples" / "tensor_basics.py")
+    assert "NumPy sees the in-place update" in out
+
+
+def test_readme_quick_start_runs():
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Quick start\n\n```python\n(.*?)```", readme, re.S).group(1)
+    out = _run(code)
+    assert out.splitlines()[0] == "(128, 10) tensor([1., 1., 1.])"
