@@ -212,9 +212,33 @@ void check_writable(const Tensor& t, const char* op) {
                 "); write to a copy made with .clone() instead");
 }
 
+// Address range [first, last byte + 1) that a tensor's elements occupy.
+static std::pair<const char*, const char*> byte_range(const Tensor& t) {
+  int64_t lo = 0, hi = 0;
+  for (int64_t d = 0; d < t.ndim(); ++d) {
+    int64_t span = t.strides[d] * (t.shape[d] - 1);
+    (span < 0 ? lo : hi) += span;
+  }
+  const char* base = static_cast<const char*>(t.raw_data());
+  int64_t isz = itemsize(t.dtype);
+  return {base + lo * isz, base + (hi + 1) * isz};
+}
+
+// True when writing dst element by element could overwrite src elements not yet read
+// (x.copy_(x.T), x[1:] = x[:-1]); an identical view is safe, as each element is read before written.
+static bool overlaps_unsafely(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0 || src.numel() == 0 || dst.device() != src.device()) return false;
+  if (dst.raw_data() == src.raw_data() && dst.dtype == src.dtype && dst.shape == src.shape &&
+      dst.strides == src.strides)
+    return false;
+  auto [d_lo, d_hi] = byte_range(dst);
+  auto [s_lo, s_hi] = byte_range(src);
+  return d_lo < s_hi && s_lo < d_hi;
+}
+
 void copy_(const Tensor& dst, const Tensor& src) {
   check_writable(dst, "copy_");
-  Tensor s = broadcast_to(src, dst.shape, "copy");
+  Tensor s = broadcast_to(overlaps_unsafely(dst, src) ? clone(src) : src, dst.shape, "copy");
   if (!dst.device().is_cpu() || !src.device().is_cpu()) {
     cuda::copy_(dst, s);
     return;
