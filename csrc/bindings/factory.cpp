@@ -66,6 +66,17 @@ void bind_factory(py::module_& m) {
   });
   m.def("full", [](const Shape& shape, Scalar value, DType dtype, py::handle device) {
     check_shape(shape, "full");
+    // Casting NaN, inf or an out-of-range float to an integer type is undefined behaviour in C++.
+    if (dtype == DType::Int64 || dtype == DType::Int32) {
+      double lo = dtype == DType::Int64 ? -9223372036854775808.0 : -2147483648.0;
+      bool fits = value.kind == Scalar::Int ? value.fits_int64 : (value.value >= lo && value.value < -lo);
+      if (dtype == DType::Int32 && value.kind == Scalar::Int)
+        fits = fits && value.integer >= INT32_MIN && value.integer <= INT32_MAX;
+      EMBER_CHECK(fits, RuntimeError, "full: value ",
+                  value.kind == Scalar::Int && value.fits_int64 ? std::to_string(value.integer)
+                                                                 : py::str(py::float_(value.value)).cast<std::string>(),
+                  " cannot be converted to type ", dtype_name(dtype), " without overflow");
+    }
     bool exact_int = value.kind == Scalar::Int && value.fits_int64 &&
                      (dtype == DType::Int64 || dtype == DType::Int32);
     if (!exact_int) return full(shape, value.value, dtype, device_arg(device));

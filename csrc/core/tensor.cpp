@@ -41,7 +41,13 @@ std::shared_ptr<Storage> allocate_storage(int64_t nbytes, Device device) {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  bool overflow = false;
+  for (int64_t d : shape) {
+    if (d == 0) return 0;  // (2**62, 2**62, 0) is a valid empty shape
+    overflow |= __builtin_mul_overflow(n, d, &n);
+  }
+  // A wrapped count would size allocations and loops wrongly: refuse it rather than read garbage.
+  EMBER_CHECK(!overflow, RuntimeError, "shape ", shape_str(shape), " has more than 2**63 - 1 elements");
   return n;
 }
 
@@ -79,6 +85,14 @@ int64_t wrap_axis(int64_t axis, int64_t ndim, const char* op) {
 void check_shape(const Shape& shape, const char* op) {
   for (int64_t d : shape)
     EMBER_CHECK(d >= 0, ValueError, op, ": negative dimension ", d, " in shape ", shape_str(shape));
+  int64_t n = 1;
+  bool overflow = false, empty = false;
+  for (int64_t d : shape) {
+    overflow |= __builtin_mul_overflow(n, d, &n);
+    empty |= d == 0;
+  }
+  EMBER_CHECK(empty || !overflow, RuntimeError, op, ": shape ", shape_str(shape),
+              " has more than 2**63 - 1 elements, far beyond any memory");
 }
 
 Tensor empty(const Shape& shape, DType dtype, Device device) {
@@ -87,7 +101,10 @@ Tensor empty(const Shape& shape, DType dtype, Device device) {
   t.shape = shape;
   t.strides = contiguous_strides(shape);
   t.dtype = dtype;
-  t.storage = allocate_storage(shape_numel(shape) * itemsize(dtype), device);
+  int64_t nbytes = 0;
+  EMBER_CHECK(!__builtin_mul_overflow(shape_numel(shape), itemsize(dtype), &nbytes), RuntimeError,
+              "empty: shape ", shape_str(shape), " of ", dtype_name(dtype), " needs more than 2**63 - 1 bytes");
+  t.storage = allocate_storage(nbytes, device);
   return t;
 }
 
@@ -125,12 +142,14 @@ Tensor as_strided(const Tensor& base, const Shape& shape, const Shape& strides, 
   v.dtype = base.dtype;
   if (v.numel() > 0) {
     int64_t lo = offset, hi = offset;
+    bool overflow = false;  // a wrapped span could pass the bounds test below and address anything
     for (size_t d = 0; d < shape.size(); ++d) {
-      int64_t span = strides[d] * (shape[d] - 1);
-      (span < 0 ? lo : hi) += span;
+      int64_t span = 0;
+      overflow |= __builtin_mul_overflow(strides[d], shape[d] - 1, &span);
+      overflow |= __builtin_add_overflow(span < 0 ? lo : hi, span, span < 0 ? &lo : &hi);
     }
     int64_t capacity = base.storage->nbytes / itemsize(base.dtype);
-    EMBER_CHECK(lo >= 0 && hi < capacity, ValueError, "as_strided: a view of shape ", shape_str(shape),
+    EMBER_CHECK(!overflow && lo >= 0 && hi < capacity, ValueError, "as_strided: a view of shape ", shape_str(shape),
                 " with strides ", shape_str(strides), " and offset ", offset,
                 " reaches outside its storage of ", capacity, " elements");
   }
@@ -155,6 +174,7 @@ Tensor broadcast_to(const Tensor& t, const Shape& out_shape, const char* op) {
   EMBER_CHECK(t.shape.size() <= n, ValueError, op, ": cannot broadcast shape ", shape_str(t.shape),
               " to ", shape_str(out_shape));
   if (t.shape == out_shape) return t;
+  check_shape(out_shape, op);  // expanding size-1 dims must not wrap the element count
   Tensor v = t;
   v.shape = out_shape;
   v.strides.assign(n, 0);
@@ -192,9 +212,33 @@ void check_writable(const Tensor& t, const char* op) {
                 "); write to a copy made with .clone() instead");
 }
 
+// Address range [first, last byte + 1) that a tensor's elements occupy.
+static std::pair<const char*, const char*> byte_range(const Tensor& t) {
+  int64_t lo = 0, hi = 0;
+  for (int64_t d = 0; d < t.ndim(); ++d) {
+    int64_t span = t.strides[d] * (t.shape[d] - 1);
+    (span < 0 ? lo : hi) += span;
+  }
+  const char* base = static_cast<const char*>(t.raw_data());
+  int64_t isz = itemsize(t.dtype);
+  return {base + lo * isz, base + (hi + 1) * isz};
+}
+
+// True when writing dst element by element could overwrite src elements not yet read
+// (x.copy_(x.T), x[1:] = x[:-1]); an identical view is safe, as each element is read before written.
+static bool overlaps_unsafely(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0 || src.numel() == 0 || dst.device() != src.device()) return false;
+  if (dst.raw_data() == src.raw_data() && dst.dtype == src.dtype && dst.shape == src.shape &&
+      dst.strides == src.strides)
+    return false;
+  auto [d_lo, d_hi] = byte_range(dst);
+  auto [s_lo, s_hi] = byte_range(src);
+  return d_lo < s_hi && s_lo < d_hi;
+}
+
 void copy_(const Tensor& dst, const Tensor& src) {
   check_writable(dst, "copy_");
-  Tensor s = broadcast_to(src, dst.shape, "copy");
+  Tensor s = broadcast_to(overlaps_unsafely(dst, src) ? clone(src) : src, dst.shape, "copy");
   if (!dst.device().is_cpu() || !src.device().is_cpu()) {
     cuda::copy_(dst, s);
     return;

@@ -25,12 +25,17 @@ static Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
       infer = (int64_t)i;
     } else {
       EMBER_CHECK(out[i] >= 0, ValueError, op, ": invalid dimension ", out[i], " in ", shape_str(shape));
-      known *= out[i];
+      if (__builtin_mul_overflow(known, out[i], &known)) known = -1;  // no tensor has that many elements
     }
   }
   int64_t n = t.numel();
+  EMBER_CHECK(known >= 0, ValueError, op, ": cannot reshape a tensor of shape ",
+              shape_str(t.shape), " (", n, " elements) into ", shape_str(shape),
+              ", which has more than 2**63 - 1 elements");
   if (infer >= 0) {
-    EMBER_CHECK(known != 0 && n % known == 0, ValueError, op, ": cannot reshape a tensor of shape ",
+    EMBER_CHECK(known != 0 || n != 0, ValueError, op, ": cannot reshape a tensor of shape ", shape_str(t.shape),
+                " (0 elements) into ", shape_str(shape), ": the -1 dimension could be any size");
+    EMBER_CHECK(known > 0 && n % known == 0, ValueError, op, ": cannot reshape a tensor of shape ",
                 shape_str(t.shape), " (", n, " elements) into ", shape_str(shape));
     out[infer] = n / known;
   }

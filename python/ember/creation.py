@@ -1,6 +1,7 @@
 """Tensor factories, random generation and NumPy / DLPack import."""
 import builtins
 import numbers
+import warnings
 
 import numpy as np
 
@@ -35,6 +36,9 @@ def tensor(data, dtype=None, device=None):
             if arr.dtype == object or arr.dtype.kind not in "biuf":
                 raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data "
                                 f"(NumPy sees dtype {arr.dtype}); give numbers, nested lists or an array")
+            if arr.dtype.kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+                raise ValueError(f"tensor: value {int(arr.max())} does not fit in int64 (the largest integer "
+                                 "dtype); pass floats for such magnitudes")
             default = {"b": _dtype.bool, "i": _dtype.int64, "u": _dtype.int64}.get(
                 arr.dtype.kind, _dtype.get_default_dtype())
         target = _dt(dtype, default, "tensor")
@@ -56,10 +60,18 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(array):
-    """A tensor sharing memory with a NumPy array (writes show through both ways)."""
+    """A tensor sharing memory with a NumPy array (writes show through both ways).
+
+    A read-only array is shared too, as in PyTorch, with a UserWarning: ember tensors have no
+    read-only mode, so writing to the tensor changes the array despite its flag. Pass
+    array.copy() to get a tensor of your own."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     _dtype.from_numpy_dtype(array.dtype, "from_numpy")
+    if not array.flags.writeable:
+        warnings.warn("from_numpy: the NumPy array is read-only, but the tensor sharing its memory can be "
+                      "written; writes will change the array. Pass array.copy() to avoid this.",
+                      UserWarning, stacklevel=2)
     return _C.from_numpy(array)
 
 

@@ -36,6 +36,27 @@ def _dims(dim):
     return [builtins.int(d) for d in dim]
 
 
+def _not_constructible(cls, *args, **kwargs):
+    raise TypeError(f"{cls.__name__}() cannot be called directly; make tensors with ember.tensor(data), "
+                    "ember.zeros(shape), ember.empty(shape) or ember.from_numpy(array)")
+
+
+# Without this, Tensor.__new__(Tensor) (or a subclass's) returns an instance whose C++ tensor was
+# never built, and the first use of it dereferences null. The extension makes its own instances
+# without going through __new__.
+Tensor.__new__ = staticmethod(_not_constructible)
+
+
+def _checked_dim(dim, ndim, op):
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {ndim} dimension(s)")
+    return dim
+
+
+def _unpickle(array, device):
+    return _C.to_device(_C.clone(_C.from_numpy(array)), device)
+
+
 def _format(t):
     a = t.cpu().numpy() if t.dtype != _dtype.bool else t.cpu().numpy().astype(builtins.bool)
     if t.dtype.is_floating_point:
@@ -54,11 +75,11 @@ class _Methods:
     # ---- metadata ----------------------------------------------------------------------------
     def size(self, dim=None):
         """The shape, or the size of one dimension."""
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self.shape[_checked_dim(dim, self.ndim, "size")]
 
     def stride(self, dim=None):
         """Strides in elements, or the stride of one dimension."""
-        return self._strides if dim is None else self._strides[dim]
+        return self._strides if dim is None else self._strides[_checked_dim(dim, self.ndim, "stride")]
 
     @property
     def T(self):
@@ -84,6 +105,26 @@ class _Methods:
         return f"tensor({_format(self)}{extras})"
 
     __str__ = __repr__
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its value (f"{loss:.4f}"); others only with an empty spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"format: the spec {spec!r} applies to 0-d tensors only, got shape {self.shape}; "
+                            "format t.tolist() or single elements instead")
+        return str(self)
+
+    def __reduce__(self):
+        """Pickles the values (through NumPy), dtype and device; views come back as fresh tensors."""
+        return _unpickle, (np.array(self.cpu()), str(self.device))
+
+    def __copy__(self):
+        return _C.clone(self)
+
+    def __deepcopy__(self, memo):
+        out = memo[id(self)] = _C.clone(self)
+        return out
 
     def __hash__(self):
         return id(self)
@@ -170,6 +211,8 @@ class _Methods:
     def fill_(self, value):
         if isinstance(value, Tensor):
             value = value.item()
+        if not isinstance(value, (builtins.int, builtins.float, np.number, np.bool_)):
+            raise TypeError(f"fill_: the value must be a Python number, got {type(value).__name__}")
         return _C.copy_(self, _C.full([], value, self.dtype, None))
 
     def zero_(self):
@@ -302,8 +345,9 @@ class _Methods:
     def __neg__(self): return _C.neg(self)
     def __pos__(self): return self
     def __abs__(self): return _C.abs(self)
-    def __eq__(self, other): return _C.eq(self, other)
-    def __ne__(self, other): return _C.ne(self, other)
+    # None and strings are never equal to a tensor (as in PyTorch), so `t == None` is False
+    def __eq__(self, other): return NotImplemented if isinstance(other, (str, type(None))) else _C.eq(self, other)
+    def __ne__(self, other): return NotImplemented if isinstance(other, (str, type(None))) else _C.ne(self, other)
     def __lt__(self, other): return _C.lt(self, other)
     def __le__(self, other): return _C.le(self, other)
     def __gt__(self, other): return _C.gt(self, other)
@@ -454,6 +498,9 @@ def _clamp(t, lo, hi):
 def _tensor_like(value, like):
     """A Python scalar or array-like as a tensor on like's device (for copy_ / setitem sources)."""
     a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"copy_: the source must be a tensor, a number or an array-like of numbers, "
+                        f"got {type(value).__name__} (NumPy sees dtype {a.dtype})")
     return _C.to_device(_C.from_numpy(np.asarray(a, dtype=_dtype.TO_NUMPY[like.dtype], order="C")), like.device)
 
 
