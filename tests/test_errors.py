@@ -218,3 +218,8 @@ def test_half_built_tensor_does_not_crash_the_interpreter():
             "try:\n    t = ember.Tensor.__new__(ember.Tensor); t + 1\nexcept TypeError:\n    pass\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr.decode()
+
+
+def test_out_of_memory_names_the_size():
+    with pytest.raises(MemoryError, match=r"could not allocate 17592186044416 bytes \(16384 GiB\) on the CPU"):
+        ember.ones(2**42)

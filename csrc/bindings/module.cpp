@@ -30,6 +30,8 @@ PYBIND11_MODULE(_C, m) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const ember::ZeroDivisionError& e) {
       PyErr_SetString(PyExc_ZeroDivisionError, e.what());
+    } catch (const ember::MemoryError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
     }
   });
 

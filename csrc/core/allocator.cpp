@@ -1,5 +1,7 @@
 #include "core/allocator.h"
 
+#include "core/errors.h"
+
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -51,7 +53,9 @@ void* cpu_alloc(int64_t nbytes) {
   if (!p) {
     cpu_empty_cache();
     p = std::aligned_alloc(kAlign, size);
-    if (!p) throw std::bad_alloc();
+    if (!p)
+      throw MemoryError(str_cat("out of memory: could not allocate ", nbytes, " bytes (",
+                                nbytes / double(int64_t(1) << 30), " GiB) on the CPU"));
   }
   return p;
 }

@@ -15,6 +15,7 @@ struct IndexError : std::out_of_range { using std::out_of_range::out_of_range; }
 struct TypeError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct RuntimeError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct ZeroDivisionError : std::runtime_error { using std::runtime_error::runtime_error; };
+struct MemoryError : std::runtime_error { using std::runtime_error::runtime_error; };
 
 // "(3, 4)", "()" for 0-d, "(5,)" for 1-d: the way Python prints a shape tuple.
 std::string shape_str(const std::vector<int64_t>& shape);
