@@ -99,6 +99,9 @@ class Tensor:
     zero-copy views (reshape, transpose, slicing, expand) and NumPy / DLPack interop.
     """
     _is_ember_tensor: typing.ClassVar[bool] = True
+    @classmethod
+    def __new__(cls, *args, **kwargs):
+        ...
     def __abs__(self):
         ...
     def __add__(self, other):
@@ -106,6 +109,10 @@ class Tensor:
     def __array__(self, dtype = None, copy = None):
         ...
     def __bool__(self):
+        ...
+    def __copy__(self):
+        ...
+    def __deepcopy__(self, memo):
         ...
     def __dlpack__(self, *, stream = None, max_version = None, dl_device = None, copy = None):
         ...
@@ -117,6 +124,10 @@ class Tensor:
         ...
     def __floordiv__(self, other):
         ...
+    def __format__(self, spec):
+        """
+        A 0-d tensor formats as its value (f"{loss:.4f}"); others only with an empty spec.
+        """
     def __ge__(self, other):
         ...
     def __getitem__(self, index):
@@ -163,6 +174,10 @@ class Tensor:
         ...
     def __radd__(self, other):
         ...
+    def __reduce__(self):
+        """
+        Pickles the values (through NumPy), dtype and device; views come back as fresh tensors.
+        """
     def __repr__(self):
         ...
     def __rfloordiv__(self, other):
@@ -600,7 +615,7 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
     """
     Zero-copy view of a NumPy array.
     """
-def full(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: numpy.dtype[typing.Any], arg3: typing.Any) -> Tensor:
+def full(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: float | int | bool, arg2: numpy.dtype[typing.Any], arg3: typing.Any) -> Tensor:
     ...
 def gather(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
     ...
