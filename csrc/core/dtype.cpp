@@ -24,6 +24,17 @@ const char* dtype_name(DType dtype) {
   return "?";
 }
 
+const char* torch_type_name(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return "Float";
+    case DType::Float64: return "Double";
+    case DType::Int64: return "Long";
+    case DType::Int32: return "Int";
+    case DType::Bool: return "Bool";
+  }
+  return "?";
+}
+
 bool is_floating(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
 
 static int kind_rank(DType d) { return d == DType::Bool ? 0 : is_floating(d) ? 2 : 1; }

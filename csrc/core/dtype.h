@@ -9,6 +9,9 @@ enum class DType : int8_t { Float32 = 0, Float64 = 1, Int64 = 2, Int32 = 3, Bool
 int64_t itemsize(DType dtype);
 const char* dtype_name(DType dtype);  // "float32", ...
 bool is_floating(DType dtype);
+// PyTorch's spelling of a dtype in its error messages ("Float", "Long", ...), so messages that
+// follow PyTorch's wording read the same.
+const char* torch_type_name(DType dtype);
 // PyTorch's promotion between two tensors: bool < integers < floats, wider wins within a kind.
 DType promote_types(DType a, DType b);
 

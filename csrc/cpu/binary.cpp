@@ -138,7 +138,7 @@ void binary_(BinaryOp op, const Tensor& a, const Tensor& b) {
   EMBER_CHECK(shape == a.shape, RuntimeError, name, ": output with shape ", shape_str(a.shape),
               " doesn't match the broadcast shape ", shape_str(shape), " (the other operand has shape ",
               shape_str(b.shape), "; only it may broadcast in an in-place op)");
-  check_writable(name.c_str(), a);
+  check_writable(a, name.c_str());
   if (dtype != a.dtype) {  // compute in the wider dtype, then cast back into a
     copy_(a, binary(op, a, b));
     return;

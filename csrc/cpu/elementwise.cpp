@@ -35,29 +35,11 @@ void check_cpu(const char* op, const Tensor& t) {
               ": not implemented for CUDA tensors yet; move the tensor to the CPU with .cpu()");
 }
 
-void check_writable(const char* op, const Tensor& t) {
-  for (int64_t d = 0; d < t.ndim(); ++d)
-    EMBER_CHECK(t.strides[d] != 0 || t.shape[d] <= 1, RuntimeError, op,
-                ": the tensor written in place (shape ", shape_str(t.shape), ", strides ",
-                shape_str(t.strides), ") has several elements in one memory location, as an ",
-                "expanded tensor does; clone() it first");
-}
-
 bool can_cast(DType from, DType to) {
   if (is_floating(from)) return is_floating(to);
   if (from != DType::Bool) return to != DType::Bool;
   return true;
 }
 
-const char* torch_type_name(DType dtype) {
-  switch (dtype) {
-    case DType::Float32: return "Float";
-    case DType::Float64: return "Double";
-    case DType::Int64: return "Long";
-    case DType::Int32: return "Int";
-    case DType::Bool: return "Bool";
-  }
-  return "?";
-}
 
 }  // namespace ember

@@ -22,13 +22,8 @@ const ElementwiseKernels& elementwise_kernels();
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 // RuntimeError when t lives on a CUDA device: only the ops with a CUDA kernel accept those.
 void check_cpu(const char* op, const Tensor& t);
-// RuntimeError when several elements of t share one memory location (an expanded tensor): an
-// in-place op would write them in an unspecified order.
-void check_writable(const char* op, const Tensor& t);
 // PyTorch's casting rule for in-place results: no float into an integer, no number into bool.
 bool can_cast(DType from, DType to);
-// PyTorch's name of a dtype ("Float", "Long", ...) for messages that mirror PyTorch's.
-const char* torch_type_name(DType dtype);
 
 // ---- unary (unary.cpp) ----------------------------------------------------------------------------
 const char* unary_name(UnaryOp op);

@@ -83,17 +83,6 @@ bool is_nan(T v) {
   return false;
 }
 
-// PyTorch's spelling of a dtype in its error messages ("Long", "Float", ...).
-const char* torch_type_name(DType d) {
-  switch (d) {
-    case DType::Float32: return "Float";
-    case DType::Float64: return "Double";
-    case DType::Int64: return "Long";
-    case DType::Int32: return "Int";
-    case DType::Bool: return "Bool";
-  }
-  return "?";
-}
 
 // ---- ops -----------------------------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ void unary_(UnaryOp op, const Tensor& x, OpParams params) {
               " can't be cast to the desired output type ", torch_type_name(x.dtype), " (", name,
               " on a ", dtype_name(x.dtype), " tensor); use the out-of-place ", unary_name(op),
               "(), or convert first with .float()");
-  check_writable(name.c_str(), x);
+  check_writable(x, name.c_str());
   run_rows<2>(unary_kernel(op, dtype), x.shape, {&x, &x}, &params, unary_grain(op), name.c_str());
 }
 
