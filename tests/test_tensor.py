@@ -224,3 +224,21 @@ def test_full_and_fill_keep_large_ints_exact():
     t.fill_(ember.tensor(5))
     assert t.tolist() == [5, 5]
     assert ember.full((1,), np.float32(1.5)).dtype == ember.float32
+
+
+def test_default_dtype_governs_python_floats_and_integer_math():
+    ints = ember.tensor([1, 2])
+    ember.set_default_dtype(ember.float64)
+    try:
+        assert ember.get_default_dtype() == ember.float64
+        assert ember.tensor([1.5]).dtype == ember.float64
+        assert ember.zeros(2).dtype == ember.float64
+        assert (ints / 2).dtype == ember.float64
+        assert (ints + 0.5).dtype == ember.float64
+        assert ints.exp().dtype == ember.float64
+        assert (ember.zeros(2, dtype=ember.float32) + 0.5).dtype == ember.float32
+    finally:
+        ember.set_default_dtype(ember.float32)
+    assert (ints / 2).dtype == ember.float32 and ember.tensor([1.5]).dtype == ember.float32
+    with pytest.raises(TypeError, match="only float32 or float64"):
+        ember.set_default_dtype(ember.int64)

@@ -12,7 +12,7 @@ namespace ember {
 
 DType result_type(DType tensor_dtype, const Scalar& s) {
   if (is_floating(tensor_dtype)) return tensor_dtype;
-  if (s.kind == Scalar::Float) return DType::Float32;  // the default float dtype
+  if (s.kind == Scalar::Float) return default_float_dtype();
   if (tensor_dtype == DType::Bool && s.kind == Scalar::Int) return DType::Int64;
   return tensor_dtype;
 }
@@ -63,7 +63,7 @@ Tensor scalar_tensor_for(const char* op, const Scalar& s, DType dtype, Device de
 }
 
 DType scalar_pair_type(const Scalar& a, const Scalar& b) {
-  if (a.kind == Scalar::Float || b.kind == Scalar::Float) return DType::Float32;
+  if (a.kind == Scalar::Float || b.kind == Scalar::Float) return default_float_dtype();
   if (a.kind == Scalar::Int || b.kind == Scalar::Int) return DType::Int64;
   return DType::Bool;
 }

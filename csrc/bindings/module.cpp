@@ -39,6 +39,7 @@ PYBIND11_MODULE(_C, m) {
         "The SIMD path in use: 'default', 'avx2' or 'avx512' (EMBER_CPU_CAPABILITY clamps it).");
   m.def("cpu_best_capability", [] { return ember::cpu_capability_name(ember::cpu_best_capability()); },
         "The best SIMD path this CPU supports.");
+  m.def("set_default_float_dtype", &ember::set_default_float_dtype);
   m.def("get_num_threads", &ember::get_num_threads);
   m.def("set_num_threads", [](int n) {
     if (n < 1) throw ember::ValueError(ember::str_cat("set_num_threads: expected a positive count, got ", n));

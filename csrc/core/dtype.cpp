@@ -35,6 +35,12 @@ const char* torch_type_name(DType dtype) {
   return "?";
 }
 
+static DType g_default_float = DType::Float32;
+
+DType default_float_dtype() { return g_default_float; }
+
+void set_default_float_dtype(DType dtype) { g_default_float = dtype; }
+
 bool is_floating(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
 
 static int kind_rank(DType d) { return d == DType::Bool ? 0 : is_floating(d) ? 2 : 1; }

@@ -12,6 +12,10 @@ bool is_floating(DType dtype);
 // PyTorch's spelling of a dtype in its error messages ("Float", "Long", ...), so messages that
 // follow PyTorch's wording read the same.
 const char* torch_type_name(DType dtype);
+// The dtype Python floats become, and integer math (true division, exp of an int) computes in:
+// float32 unless ember.set_default_dtype changed it (float32 or float64 only).
+DType default_float_dtype();
+void set_default_float_dtype(DType dtype);
 // PyTorch's promotion between two tensors: bool < integers < floats, wider wins within a kind.
 DType promote_types(DType a, DType b);
 

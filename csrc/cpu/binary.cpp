@@ -33,7 +33,7 @@ DType compute_dtype(BinaryOp op, DType promoted, DType a, DType b) {
   if (op == BinaryOp::Sub && (a == DType::Bool || b == DType::Bool))
     throw TypeError("sub: subtraction, the `-` operator, with a bool tensor is not supported; use "
                     "`a != b` for the exclusive or of two masks, or convert first with .int()");
-  if (op == BinaryOp::Div && !is_floating(promoted)) return DType::Float32;  // true division
+  if (op == BinaryOp::Div && !is_floating(promoted)) return default_float_dtype();  // true division
   if (promoted == DType::Bool &&
       (op == BinaryOp::Pow || op == BinaryOp::FloorDivide || op == BinaryOp::Remainder))
     throw TypeError(str_cat(name, ": not supported for bool tensors; convert first with .int() or .float()"));

@@ -166,8 +166,8 @@ Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl<false>(x, dim
 Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl<true>(x, dim, "log_softmax"); }
 
 Tensor logsumexp(const Tensor& x_in, const Dims& dims, bool keepdim) {
-  // Integer and bool inputs are computed in float32, as PyTorch does.
-  Tensor x = is_floating(x_in.dtype) ? x_in : to_dtype(x_in, DType::Float32);
+  // Integer and bool inputs are computed in the default float dtype, as PyTorch does.
+  Tensor x = is_floating(x_in.dtype) ? x_in : to_dtype(x_in, default_float_dtype());
   // Rows layout only: its two passes over a cached chunk need one exp per element, the column
   // update two.
   ReducePlan plan = plan_reduction(x, reduced_axes(x, dims, "logsumexp"), keepdim, true);

@@ -66,7 +66,7 @@ DType unary_result_type(UnaryOp op, DType dtype, const char* name) {
   if (is_floating(dtype)) return dtype;
   switch (i.kind) {
     case UnaryKind::Math:
-      return DType::Float32;
+      return default_float_dtype();
     case UnaryKind::FloatOnly:
       throw TypeError(str_cat(name, ": expected a float32 or float64 tensor, got ", dtype_name(dtype),
                               "; convert it first with .float()"));

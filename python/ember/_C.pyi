@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import typing
 import typing_extensions
-__all__: list[str] = ['Tensor', 'abs', 'abs_', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dtype', 'elu', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'remainder', 'reshape', 'rsqrt', 'scatter_add_', 'set_num_threads', 'setitem', 'sigmoid', 'sigmoid_', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+__all__: list[str] = ['Tensor', 'abs', 'abs_', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dtype', 'elu', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'remainder', 'reshape', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sigmoid', 'sigmoid_', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
 class dtype:
     """
     Element type of a tensor (ember.float32, ember.int64, ...).
@@ -774,6 +774,8 @@ def rsqrt(x: typing.Any) -> Tensor:
     1 / sqrt(x); integer inputs give float32.
     """
 def scatter_add_(x: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> typing.Any:
+    ...
+def set_default_float_dtype(arg0: ...) -> None:
     ...
 def set_num_threads(arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...

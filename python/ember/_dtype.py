@@ -36,6 +36,7 @@ def set_default_dtype(dtype):
     dtype = as_dtype(dtype)
     if dtype not in (float32, float64):
         raise TypeError(f"set_default_dtype: only float32 or float64 can be the default, got {dtype}")
+    _C.set_default_float_dtype(dtype)
     _DEFAULT_FLOAT = dtype
 
 
