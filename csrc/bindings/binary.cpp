@@ -2,6 +2,7 @@
 // a Python number; a number becomes a 0-d tensor of the dtype PyTorch's promotion gives it, so the
 // CPU drivers only ever see tensors. add also runs on CUDA tensors; the other ops say they do not.
 #include "bindings/bindings.h"
+#include "bindings/convert.h"
 #include "core/errors.h"
 #include "cpu/elementwise.h"
 #include "cuda/cuda_backend.h"
@@ -38,28 +39,6 @@ Operand operand_arg(py::handle obj, const char* op) {
 const Tensor& tensor_arg(py::handle obj, const char* op) {
   if (!py::isinstance<Tensor>(obj)) throw TypeError(str_cat(op, ": expected a tensor, got ", type_name(obj)));
   return obj.cast<const Tensor&>();
-}
-
-// A Python number as a 0-d tensor of `dtype` on `device`; integers must fit (as PyTorch checks).
-Tensor scalar_tensor_for(const char* op, const Scalar& s, DType dtype, Device device) {
-  if (!is_floating(dtype) && dtype != DType::Bool && s.kind == Scalar::Int) {
-    bool fits = s.fits_int64 && (dtype == DType::Int64 || (s.integer >= INT32_MIN && s.integer <= INT32_MAX));
-    EMBER_CHECK(fits, RuntimeError, op, ": value ", py::str(py::int_(py::float_(s.value))).cast<std::string>(),
-                " cannot be converted to type ", dtype_name(dtype), " without overflow");
-  } else if (!is_floating(dtype) && dtype != DType::Bool) {
-    double limit = dtype == DType::Int32 ? 2147483648.0 : 9223372036854775808.0;
-    EMBER_CHECK(s.value >= -limit && s.value < limit, RuntimeError, op, ": value ",
-                py::str(py::int_(py::float_(s.value))).cast<std::string>(), " cannot be converted to type ",
-                dtype_name(dtype), " without overflow");
-  }
-  if (s.kind == Scalar::Int && !is_floating(dtype) && dtype != DType::Bool) {
-    // exact: a double would round integers beyond 2**53
-    Tensor t = empty({}, dtype);
-    if (dtype == DType::Int64) *t.data<int64_t>() = s.integer;
-    else *t.data<int32_t>() = (int32_t)s.integer;
-    return to_device(t, device);
-  }
-  return full({}, s.value, dtype, device);
 }
 
 DType scalar_pair_type(const Scalar& a, const Scalar& b) {
@@ -109,7 +88,7 @@ Tensor binary_entry(BinaryOp op, py::handle a_obj, py::handle b_obj) {
   const Tensor& t = a.tensor ? *a.tensor : *b.tensor;
   const Scalar& s = a.tensor ? b.scalar : a.scalar;
   check_scalar_operand(op, t, s, a.tensor != nullptr);
-  Tensor number = scalar_tensor_for(name, s, result_type(t.dtype, s), t.device());
+  Tensor number = full_from_scalar(name, {}, s, result_type(t.dtype, s), t.device());
   return a.tensor ? binary_on_device(op, t, number) : binary_on_device(op, number, t);
 }
 
@@ -121,7 +100,7 @@ py::object binary_inplace_entry(BinaryOp op, const char* name, py::object a_obj,
   } else {
     check_scalar_operand(op, a, b.scalar, true);
     Device device = a.device();
-    binary_(op, a, scalar_tensor_for(name, b.scalar, result_type(a.dtype, b.scalar), device));
+    binary_(op, a, full_from_scalar(name, {}, b.scalar, result_type(a.dtype, b.scalar), device));
   }
   return a_obj;
 }
@@ -134,7 +113,7 @@ Tensor where_entry(py::handle cond_obj, py::handle a_obj, py::handle b_obj) {
     if (self.tensor) return *self.tensor;
     DType dtype = other.tensor ? result_type(other.tensor->dtype, self.scalar)
                                : scalar_pair_type(self.scalar, other.scalar);
-    return scalar_tensor_for("where", self.scalar, dtype, cond.device());
+    return full_from_scalar("where", {}, self.scalar, dtype, cond.device());
   };
   return where(cond, as_tensor(a, b), as_tensor(b, a));
 }

@@ -59,6 +59,26 @@ static Tensor eye(int64_t n, std::optional<int64_t> m_opt, DType dtype, py::hand
   return to_device(t, device_arg(device));
 }
 
+Tensor full_from_scalar(const char* op, const Shape& shape, const Scalar& value, DType dtype, Device device) {
+  bool integer_dtype = dtype == DType::Int64 || dtype == DType::Int32;
+  if (!integer_dtype) return full(shape, value.value, dtype, device);
+  bool exact = value.kind != Scalar::Float;
+  bool fits;
+  if (exact) {
+    fits = value.fits_int64 &&
+           (dtype == DType::Int64 || (value.integer >= INT32_MIN && value.integer <= INT32_MAX));
+  } else {
+    double lo = dtype == DType::Int64 ? -9223372036854775808.0 : -2147483648.0;
+    fits = value.value >= lo && value.value < -lo;  // false for NaN
+  }
+  EMBER_CHECK(fits, RuntimeError, op, ": value ",
+              exact && value.fits_int64 ? std::to_string(value.integer)
+              : exact ? py::str(py::int_(py::float_(value.value))).cast<std::string>()
+                      : py::str(py::float_(value.value)).cast<std::string>(),
+              " cannot be converted to type ", dtype_name(dtype), " without overflow");
+  return exact ? full_int(shape, value.integer, dtype, device) : full(shape, value.value, dtype, device);
+}
+
 void bind_factory(py::module_& m) {
   m.def("empty", [](const Shape& shape, DType dtype, py::handle device) {
     check_shape(shape, "empty");
@@ -66,31 +86,7 @@ void bind_factory(py::module_& m) {
   });
   m.def("full", [](const Shape& shape, Scalar value, DType dtype, py::handle device) {
     check_shape(shape, "full");
-    // Casting NaN, inf or an out-of-range float to an integer type is undefined behaviour in C++.
-    if (dtype == DType::Int64 || dtype == DType::Int32) {
-      double lo = dtype == DType::Int64 ? -9223372036854775808.0 : -2147483648.0;
-      bool fits = value.kind == Scalar::Int ? value.fits_int64 : (value.value >= lo && value.value < -lo);
-      if (dtype == DType::Int32 && value.kind == Scalar::Int)
-        fits = fits && value.integer >= INT32_MIN && value.integer <= INT32_MAX;
-      EMBER_CHECK(fits, RuntimeError, "full: value ",
-                  value.kind == Scalar::Int && value.fits_int64 ? std::to_string(value.integer)
-                                                                 : py::str(py::float_(value.value)).cast<std::string>(),
-                  " cannot be converted to type ", dtype_name(dtype), " without overflow");
-    }
-    bool exact_int = value.kind == Scalar::Int && value.fits_int64 &&
-                     (dtype == DType::Int64 || dtype == DType::Int32);
-    if (!exact_int) return full(shape, value.value, dtype, device_arg(device));
-    // integers beyond 2**53 would round through double: fill on the host, then move
-    Tensor t = empty(shape, dtype);
-    dispatch_all(dtype, [&](auto tag) {
-      using T = decltype(tag);
-      T* p = t.data<T>();
-      T v = static_cast<T>(value.integer);
-      parallel_for(0, t.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) p[i] = v;
-      });
-    });
-    return to_device(t, device_arg(device));
+    return full_from_scalar("full", shape, value, dtype, device_arg(device));
   });
   m.def("arange", &arange);
   m.def("linspace", &linspace);

@@ -8,16 +8,6 @@
 
 namespace py = pybind11;
 
-// Families still being written register nothing until their file provides the real function.
-namespace ember {
-__attribute__((weak)) void bind_unary(py::module_&) {}
-__attribute__((weak)) void bind_binary(py::module_&) {}
-__attribute__((weak)) void bind_reduce(py::module_&) {}
-__attribute__((weak)) void bind_matmul(py::module_&) {}
-__attribute__((weak)) void bind_index(py::module_&) {}
-__attribute__((weak)) void bind_random(py::module_&) {}
-}  // namespace ember
-
 PYBIND11_MODULE(_C, m) {
   m.doc() = "ember's compiled core: tensors and hand-written CPU / CUDA kernels";
 

@@ -128,7 +128,14 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
   return t;
 }
 
-Tensor scalar_tensor(double value, DType dtype) { return full({}, value, dtype); }
+Tensor full_int(const Shape& shape, int64_t value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype);
+  dispatch_all(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    fill_contiguous<T>(t.data<T>(), t.numel(), static_cast<T>(value));
+  });
+  return to_device(t, device);
+}
 
 Tensor as_strided(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
   EMBER_CHECK(shape.size() == strides.size(), ValueError, "as_strided: shape ", shape_str(shape),
@@ -278,16 +285,6 @@ Tensor to_device(const Tensor& t, Device device) {
   Tensor out = empty(t.shape, t.dtype, device);
   copy_(out, t);
   return out;
-}
-
-double item_as_double(const Tensor& t) {
-  EMBER_CHECK(t.numel() == 1, ValueError, "item: only a tensor with one element can be converted to a ",
-              "Python scalar, got shape ", shape_str(t.shape));
-  Tensor c = to_device(t, Device{});
-  return dispatch_all(c.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    return static_cast<double>(*c.data<T>());
-  });
 }
 
 }  // namespace ember

@@ -66,7 +66,8 @@ void check_shape(const Shape& shape, const char* op);  // no negative dims
 
 Tensor empty(const Shape& shape, DType dtype, Device device = {});
 Tensor full(const Shape& shape, double value, DType dtype, Device device = {});
-Tensor scalar_tensor(double value, DType dtype);  // 0-d CPU tensor
+// Exact for every int64 value (filled on the host, then moved): `full` goes through double.
+Tensor full_int(const Shape& shape, int64_t value, DType dtype, Device device = {});
 // A view of `base`'s storage; checks that every addressed element lies inside the storage.
 Tensor as_strided(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset);
 
@@ -85,8 +86,5 @@ Tensor contiguous(const Tensor& t);  // t itself when already contiguous
 Tensor clone(const Tensor& t);       // always a fresh contiguous copy
 Tensor to_dtype(const Tensor& t, DType dtype);  // t itself when dtype matches
 Tensor to_device(const Tensor& t, Device device);  // t itself when device matches
-
-// Element 0 of a 1-element tensor as double (for .item() / scalar arguments).
-double item_as_double(const Tensor& t);
 
 }  // namespace ember

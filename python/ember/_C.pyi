@@ -549,7 +549,7 @@ def copy_(arg0: Tensor, arg1: Tensor) -> Tensor:
     ...
 def cos(x: typing.Any) -> Tensor:
     """
-    Cosine (radians); integer inputs give float32.
+    Cosine (radians); integer inputs give the default float dtype.
     """
 def cpu_best_capability() -> str:
     """
@@ -593,7 +593,7 @@ def eq(a: typing.Any, b: typing.Any) -> Tensor:
     """
 def exp(x: typing.Any) -> Tensor:
     """
-    e**x elementwise; integer inputs give float32.
+    e**x elementwise; integer inputs give the default float dtype.
     """
 def exp_(x: typing.Any) -> typing.Any:
     """
@@ -655,11 +655,11 @@ def linspace(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Sup
     ...
 def log(x: typing.Any) -> Tensor:
     """
-    Natural logarithm; integer inputs give float32.
+    Natural logarithm; integer inputs give the default float dtype.
     """
 def log1p(x: typing.Any) -> Tensor:
     """
-    log(1 + x), accurate for small x; integer inputs give float32.
+    log(1 + x), accurate for small x; integer inputs give the default float dtype.
     """
 def log_(x: typing.Any) -> typing.Any:
     """
@@ -771,7 +771,7 @@ def reshape(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | ty
     ...
 def rsqrt(x: typing.Any) -> Tensor:
     """
-    1 / sqrt(x); integer inputs give float32.
+    1 / sqrt(x); integer inputs give the default float dtype.
     """
 def scatter_add_(x: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> typing.Any:
     ...
@@ -785,7 +785,7 @@ def setitem(arg0: Tensor, arg1: typing.Any, arg2: typing.Any) -> None:
     """
 def sigmoid(x: typing.Any) -> Tensor:
     """
-    1 / (1 + e**-x), stable for large |x|; integer inputs give float32.
+    1 / (1 + e**-x), stable for large |x|; integer inputs give the default float dtype.
     """
 def sigmoid_(x: typing.Any) -> typing.Any:
     """
@@ -801,7 +801,7 @@ def silu(x: typing.Any) -> Tensor:
     """
 def sin(x: typing.Any) -> Tensor:
     """
-    Sine (radians); integer inputs give float32.
+    Sine (radians); integer inputs give the default float dtype.
     """
 def softmax(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
@@ -815,7 +815,7 @@ def split(x: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt
     ...
 def sqrt(x: typing.Any) -> Tensor:
     """
-    Square root; integer inputs give float32.
+    Square root; integer inputs give the default float dtype.
     """
 def sqrt_(x: typing.Any) -> typing.Any:
     """
@@ -843,7 +843,7 @@ def sum(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.Su
     """
 def tanh(x: typing.Any) -> Tensor:
     """
-    Hyperbolic tangent; integer inputs give float32.
+    Hyperbolic tangent; integer inputs give the default float dtype.
     """
 def tanh_(x: typing.Any) -> typing.Any:
     """

@@ -1,42 +1,16 @@
 """Module-level forms of the tensor operations: ember.exp(x), ember.where(c, a, b), ember.cat(...)."""
 from . import _C
-from .tensor import Tensor, _clamp, _dims
+from .tensor import _clamp, _dims
 
-def add(a, b): return _C.add(a, b)
-def sub(a, b): return _C.sub(a, b)
-def mul(a, b): return _C.mul(a, b)
-def div(a, b): return _C.div(a, b)
-def pow(a, b): return _C.pow(a, b)
-def floor_divide(a, b): return _C.floor_divide(a, b)
-def remainder(a, b): return _C.remainder(a, b)
-def maximum(a, b): return _C.maximum(a, b)
-def minimum(a, b): return _C.minimum(a, b)
-def eq(a, b): return _C.eq(a, b)
-def ne(a, b): return _C.ne(a, b)
-def lt(a, b): return _C.lt(a, b)
-def le(a, b): return _C.le(a, b)
-def gt(a, b): return _C.gt(a, b)
-def ge(a, b): return _C.ge(a, b)
-def matmul(a, b): return _C.matmul(a, b)
-
-
+add, sub, mul, div, pow = _C.add, _C.sub, _C.mul, _C.div, _C.pow
+floor_divide, remainder, maximum, minimum = _C.floor_divide, _C.remainder, _C.maximum, _C.minimum
+eq, ne, lt, le, gt, ge = _C.eq, _C.ne, _C.lt, _C.le, _C.gt, _C.ge
+matmul = _C.matmul
 true_divide = div
 
 
-def neg(x): return _C.neg(x)
-def abs(x): return _C.abs(x)
-def sign(x): return _C.sign(x)
-def exp(x): return _C.exp(x)
-def log(x): return _C.log(x)
-def log1p(x): return _C.log1p(x)
-def sqrt(x): return _C.sqrt(x)
-def rsqrt(x): return _C.rsqrt(x)
-def sin(x): return _C.sin(x)
-def cos(x): return _C.cos(x)
-def tanh(x): return _C.tanh(x)
-def sigmoid(x): return _C.sigmoid(x)
-def relu(x): return _C.relu(x)
-def silu(x): return _C.silu(x)
+neg, abs, sign, exp, log, log1p, sqrt = _C.neg, _C.abs, _C.sign, _C.exp, _C.log, _C.log1p, _C.sqrt
+rsqrt, sin, cos, tanh, sigmoid, relu, silu = _C.rsqrt, _C.sin, _C.cos, _C.tanh, _C.sigmoid, _C.relu, _C.silu
 
 
 def leaky_relu(x, negative_slope=0.01):
