@@ -157,6 +157,11 @@ void bind_index(py::module_& m) {
   m.def("setitem", [](const Tensor& x, py::handle index, py::handle value) {
     index_put(x, parse_index(index), value_tensor(value));
   }, "x[index] = value, writing through to x's memory.");
+  m.def("index_put_", [](py::object x, py::handle index, py::handle value, bool accumulate) {
+    index_put(x.cast<const Tensor&>(), parse_index(index), value_tensor(value), accumulate);
+    return x;
+  }, py::arg("x"), py::arg("indices"), py::arg("values"), py::arg("accumulate") = false,
+     "x[indices] = values (accumulate=False) or x[indices] += values counting repeated positions once each.");
   m.def("index_select", &index_select, py::arg("x"), py::arg("dim"), py::arg("index"));
   m.def("gather", &gather, py::arg("x"), py::arg("dim"), py::arg("index"));
   m.def("scatter_add_", [](py::object x, int64_t dim, const Tensor& index, const Tensor& src) {

@@ -92,6 +92,8 @@ static void bind_views(py::module_& m) {
   m.def("as_strided", [](const Tensor& t, const Shape& shape, const Shape& strides, std::optional<int64_t> off) {
     return as_strided(t, shape, strides, off ? *off : t.offset);
   });
+  // A second Python object over the same elements (autograd's detach and saved outputs).
+  m.def("alias", [](const Tensor& t) { return t; });
   m.def("contiguous", &contiguous);
   m.def("clone", &clone);
   m.def("copy_", [](const Tensor& dst, const Tensor& src) {
@@ -131,6 +133,8 @@ void bind_tensor(py::module_& m) {
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()); })
       .def("_shares_storage", [](const Tensor& a, const Tensor& b) { return a.storage == b.storage; })
+      .def_property_readonly("_storage_refs", [](const Tensor& t) { return t.storage ? t.storage.use_count() : 0; })
+      .def_property_readonly("_version", [](const Tensor& t) { return t.storage ? t.storage->version : 0; })
       .def("_storage_nbytes", [](const Tensor& t) { return t.storage->nbytes; })
       .def("item", [](const Tensor& t) -> py::object {
         EMBER_CHECK(t.numel() == 1, ValueError, "item: only a tensor with one element can be converted ",

@@ -212,6 +212,7 @@ static void convert_row(char* dst, int64_t ds, const char* src, int64_t ss, int6
 
 void check_writable(const Tensor& t, const char* op) {
   if (t.numel() == 0) return;
+  if (t.storage) t.storage->version++;
   for (int64_t d = 0; d < t.ndim(); ++d)
     EMBER_CHECK(t.strides[d] != 0 || t.shape[d] <= 1, RuntimeError, op,
                 ": the tensor being written has several elements in one memory location (an expanded ",

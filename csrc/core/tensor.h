@@ -32,6 +32,9 @@ struct Storage {
   int64_t nbytes = 0;
   Device device;
   std::function<void(void*)> release;
+  // Bumped by every in-place write (check_writable); autograd compares it with the value seen when a
+  // tensor was saved for backward, to refuse gradients computed from overwritten data.
+  int64_t version = 0;
   Storage() = default;
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -81,6 +84,7 @@ Tensor broadcast_to(const Tensor& t, const Shape& out_shape, const char* op);
 void copy_(const Tensor& dst, const Tensor& src);
 // RuntimeError naming `op` when t has a 0 stride on a dim of size > 1 (an expanded view): writing
 // through it would store several results in one place.
+// Refuses writes through overlapping (expanded) views and bumps the storage's version counter.
 void check_writable(const Tensor& t, const char* op);
 Tensor contiguous(const Tensor& t);  // t itself when already contiguous
 Tensor clone(const Tensor& t);       // always a fresh contiguous copy

@@ -25,6 +25,7 @@
 #include "core/iter.h"
 #include "core/parallel.h"
 #include "core/view.h"
+#include "cpu/elementwise.h"
 #include "cpu/index_common.h"
 
 namespace ember {
@@ -344,6 +345,12 @@ void copy_run(W* dst, int64_t dst_stride, const W* src, int64_t src_stride, int6
   for (int64_t i = 0; i < n; ++i) dst[i * dst_stride] = src[i * src_stride];
 }
 
+// dst[i] += src[i]: index_put with accumulate=True (the backward of indexing), typed elements.
+template <class T>
+void add_run(T* dst, int64_t dst_stride, const T* src, int64_t src_stride, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i * dst_stride] += src[i * src_stride];
+}
+
 int64_t row_grain(const GatherPlan& p) { return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(p.run_length, 1)); }
 
 // ---- kernels -----------------------------------------------------------------------------------
@@ -372,13 +379,17 @@ void gather_kernel(const GatherPlan& p, const W* view, W* out) {
 // view at the planned offsets <- values (contiguous p.out_shape, or one value for all). When the
 // positions may repeat, threads split the (pre, row) pairs and each walks the broadcast positions
 // in order: writes to one element then come from one thread in index order, so the last wins.
-template <class W>
+// With Accumulate, W is the element type and rows are added instead of copied.
+template <class W, bool Accumulate = false>
 void scatter_kernel(const GatherPlan& p, W* view, const W* values, bool one_value, bool in_order) {
   const int64_t n_adv = p.adv_offsets.numel(), n_rows = (int64_t)p.row_offsets.size(), len = p.run_length;
   const int64_t* adv = p.adv_offsets.data<int64_t>();
   auto write_row = [&](int64_t r, int64_t pre, int64_t a, int64_t row) {
     W* to = view + p.pre_offsets[pre] + adv[a] + p.row_offsets[row];
-    copy_run(to, p.run_stride, one_value ? values : values + r * len, one_value ? 0 : 1, len);
+    if constexpr (Accumulate)
+      add_run(to, p.run_stride, one_value ? values : values + r * len, one_value ? 0 : 1, len);
+    else
+      copy_run(to, p.run_stride, one_value ? values : values + r * len, one_value ? 0 : 1, len);
   };
   if (!in_order) {
     parallel_for(0, p.rows(), row_grain(p), [&](int64_t begin, int64_t end) {
@@ -419,12 +430,20 @@ Tensor fit_value(const Tensor& value, const Shape& target) {
   return v;
 }
 
-void scatter_resolved(const ResolvedIndex& r, const Tensor& value) {
+void scatter_resolved(const ResolvedIndex& r, const Tensor& value, bool accumulate) {
   GatherPlan p = plan_gather(r);
   Tensor v = fit_value(value, p.out_shape);
   bool one_value = v.numel() == 1;
   Tensor values = empty(one_value ? Shape{} : p.out_shape, r.view.dtype);
   copy_(values, one_value ? reshape(v, {}) : v);  // also converts, and decouples from x's memory
+  if (accumulate) {
+    // Repeated positions must each add once: the in-order walk gives every element one writer.
+    dispatch_all(values.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      scatter_kernel<T, true>(p, static_cast<T*>(r.view.raw_data()), values.data<T>(), one_value, r.may_repeat);
+    });
+    return;
+  }
   bool in_order = !one_value && r.may_repeat;
   dispatch_word(values.dtype, [&](auto tag) {
     using W = decltype(tag);
@@ -444,21 +463,26 @@ Tensor index_get(const Tensor& x, const Index& index) {
   return to_device(gather_resolved(r), x.device());
 }
 
-void index_put(const Tensor& x, const Index& index, const Tensor& value) {
+void index_put(const Tensor& x, const Index& index, const Tensor& value, bool accumulate) {
   check_writable(x, "setitem");
   ResolvedIndex r = resolve(x, index, "setitem");
   if (r.adv_dims.empty()) {
     Tensor v = fit_value(value, r.view.shape);
-    copy_(r.view, v.storage == x.storage ? clone(v) : v);
+    if (accumulate) {
+      EMBER_CHECK(x.dtype != DType::Bool, TypeError, "index_put_: accumulate=True needs a numeric tensor, got bool");
+      copy_(r.view, binary(BinaryOp::Add, r.view, v));
+    } else {
+      copy_(r.view, v.storage == x.storage ? clone(v) : v);
+    }
     return;
   }
   if (x.device().is_cpu()) {
-    scatter_resolved(r, value);
+    scatter_resolved(r, value, accumulate);
     return;
   }
   Tensor target = r.view;
   r.view = to_host(target);
-  scatter_resolved(r, to_host(value));
+  scatter_resolved(r, to_host(value), accumulate);
   copy_(target, r.view);
 }
 

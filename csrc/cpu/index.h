@@ -26,7 +26,8 @@ using Index = std::vector<IndexEntry>;
 Tensor index_get(const Tensor& x, const Index& index);
 // Writes value (broadcast to the indexed shape, converted to x's dtype) into x; with repeated
 // positions the last write wins.
-void index_put(const Tensor& x, const Index& index, const Tensor& value);
+// accumulate: add value at the positions (repeats add once each) instead of writing it.
+void index_put(const Tensor& x, const Index& index, const Tensor& value, bool accumulate = false);
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // out[..., i, ...] = x[..., index[..., i, ...], ...] along dim; out has index's shape.

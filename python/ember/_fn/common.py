@@ -1,0 +1,65 @@
+"""Helpers shared by the differentiable ops."""
+from .. import _C
+from ..autograd import Function, _Mode, _saved_output
+
+Tensor = _C.Tensor
+
+__all__ = ["Function", "Tensor", "_Mode", "_saved_output", "needs_grad", "needs_grad2", "sum_to", "meta",
+           "cast_grad", "inplace"]
+
+
+def needs_grad(x):
+    """True when an op on x must be recorded."""
+    return _Mode.enabled and type(x) is Tensor and x._requires_grad
+
+
+def needs_grad2(a, b):
+    return _Mode.enabled and ((type(a) is Tensor and a._requires_grad) or (type(b) is Tensor and b._requires_grad))
+
+
+def sum_to(g, shape):
+    """Reduces a broadcast gradient back to an input's shape (sums the broadcast dims)."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    dims = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and gshape[lead + i] != 1:
+            dims.append(lead + i)
+    if dims:
+        g = _C.sum(g, dims, True)
+    return _C.reshape(g, list(shape))
+
+
+def meta(x):
+    """(shape, dtype) of a tensor argument, None for a Python scalar."""
+    return (x.shape, x.dtype) if type(x) is Tensor else None
+
+
+def cast_grad(g, m):
+    """The gradient for an input with meta m: summed to its shape, in its dtype."""
+    g = sum_to(g, m[0])
+    return g if g.dtype == m[1] else _C.to_dtype(g, m[1])
+
+
+def inplace(x, op, *args):
+    """x op= args under autograd: the out-of-place op is recorded (its node's edges hold x's old
+    history), then the result is written into x and x takes the new node as its grad_fn."""
+    if x._requires_grad and x._grad_fn is None:
+        raise RuntimeError(f"in-place operation on a leaf tensor that requires grad (shape {x.shape}); "
+                           "wrap it in `with ember.no_grad():` if it is a parameter update, or use an "
+                           "out-of-place operation")
+    if getattr(x, "_grad_view", False):
+        raise RuntimeError(f"in-place operation on a view (shape {x.shape}) of a tensor that requires grad is "
+                           "not supported by autograd; use an out-of-place operation or .clone() the view")
+    out = op(x, *args)
+    node = out._grad_fn
+    if node is not None and any(t is x for t in node._saved):
+        # the node needs x's old value, which the write below would destroy: keep a copy
+        node.save_for_backward(*[_C.clone(t) if t is x else t for t in node._saved])
+    _C.copy_(x, out)
+    if node is not None:
+        x._grad_fn = node
+        x._requires_grad = True
+    return x
