@@ -57,6 +57,17 @@ def _unpickle(array, device):
     return _C.to_device(_C.clone(_C.from_numpy(array)), device)
 
 
+def _set_requires_grad(t, value, op):
+    value = builtins.bool(value)
+    if value and not (t.dtype.is_floating_point):
+        raise RuntimeError(f"{op}: only floating-point tensors can require gradients, got {t.dtype}; "
+                           "convert with .float() first")
+    if not value and t._grad_fn is not None:
+        raise RuntimeError(f"{op}: you can only change requires_grad of leaf tensors; this one was produced by "
+                           f"{type(t._grad_fn).__name__}. Use .detach() to get a tensor that does not require grad")
+    t._requires_grad = value
+
+
 def _format(t):
     a = t.cpu().numpy() if t.dtype != _dtype.bool else t.cpu().numpy().astype(builtins.bool)
     if t.dtype.is_floating_point:
@@ -71,6 +82,77 @@ def _format(t):
 
 class _Methods:
     """Copied onto Tensor below; not a class of its own."""
+
+    # ---- autograd ------------------------------------------------------------------------------
+    # Class-level defaults; a tensor's own values live in its instance dict once set.
+    _requires_grad = False
+    _grad_fn = None
+    grad = None
+
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded for backward()."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        _set_requires_grad(self, value, "requires_grad")
+
+    def requires_grad_(self, requires_grad=True):
+        """Sets requires_grad in place and returns self."""
+        _set_requires_grad(self, requires_grad, "requires_grad_")
+        return self
+
+    @property
+    def grad_fn(self):
+        """The graph node that produced this tensor (None for leaves)."""
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded operation (inputs and parameters)."""
+        return self._grad_fn is None
+
+    @property
+    def retains_grad(self):
+        fn = self._grad_fn
+        return fn is not None and fn._retained is not None and fn._retained() is self
+
+    def retain_grad(self):
+        """Keeps .grad on this non-leaf tensor after backward()."""
+        from . import autograd
+        autograd.retain_grad(self)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulates the gradient of this tensor into .grad of every leaf it depends on."""
+        from . import autograd
+        autograd.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+
+    def detach(self):
+        """The same memory, cut out of the graph (requires_grad False)."""
+        return _C.alias(self)
+
+    def detach_(self):
+        """Cuts this tensor out of the graph in place."""
+        if "_grad_view" in self.__dict__:
+            raise RuntimeError("detach_: cannot detach a view of a tensor that requires grad in place; use detach()")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """The same memory without autograd history (like detach())."""
+        return _C.alias(self)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected an ember.Tensor, got {type(value).__name__}")
+        if value.shape != self.shape or value.dtype != self.dtype or value.device != self.device:
+            raise ValueError(f"data: the new data must match shape {self.shape}, dtype {self.dtype} and device "
+                             f"{self.device}; got shape {value.shape}, dtype {value.dtype}, device {value.device}")
+        _C.copy_(self, value)
 
     # ---- metadata ----------------------------------------------------------------------------
     def size(self, dim=None):
