@@ -1,0 +1,23 @@
+"""ember.nn: modules (layers, containers, losses), parameters, initialisation and functional forms,
+with PyTorch's names, arguments and semantics.
+
+    import ember.nn as nn
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
+    logits = model(x)
+"""
+from . import functional, init, utils
+from .parameter import Parameter
+from .module import Module
+from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
+from .layers import Identity, Linear, Flatten, Unflatten, Dropout
+from .activation import ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax
+from .loss import (MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
+                   NLLLoss)
+
+__all__ = [
+    "functional", "init", "utils", "Parameter", "Module",
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    "Identity", "Linear", "Flatten", "Unflatten", "Dropout",
+    "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
+    "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+]
