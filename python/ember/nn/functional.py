@@ -49,7 +49,8 @@ def _in_place(input, op, *args):
     sees the new value's history); a plain copy otherwise (no_grad, or an input needing no grad)."""
     if is_grad_enabled() and input.requires_grad:
         return _recorded_inplace(input, op, *args)
-    return _C.copy_(input, op(input, *args))
+    _C.copy_(input, op(input, *args))
+    return input
 
 
 # ---- activations ------------------------------------------------------------------------------------

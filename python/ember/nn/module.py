@@ -113,9 +113,9 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {_typename(name)}")
         if "." in name:
-            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+            raise KeyError(f"{kind} name cannot contain '.', got {name}")
         if name == "":
-            raise KeyError(f'{kind} name can\'t be empty string ""')
+            raise KeyError(f"{kind} name cannot be the empty string")
         if hasattr(self, name) and name not in self.__dict__[registry]:
             raise KeyError(f"attribute '{name}' already exists")
 
