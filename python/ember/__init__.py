@@ -24,6 +24,8 @@ from .functional_ops import (add, sub, mul, div, true_divide, pow, floor_divide,
                              broadcast_shapes, cat, concatenate, stack, split, chunk)
 from .functional_ops import index_select, gather, scatter_add, masked_fill, nonzero
 from . import cuda
+from . import autograd
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 
 device = _C.device
 dtype = _C.dtype
@@ -46,4 +48,5 @@ __all__ = [
     "squeeze", "unsqueeze", "flatten", "broadcast_to", "broadcast_shapes", "cat", "concatenate", "stack",
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
     "index_select", "gather", "scatter_add", "masked_fill", "nonzero",
+    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
 ]
