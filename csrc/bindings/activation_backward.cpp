@@ -63,14 +63,10 @@ Tensor clamp_backward(py::handle grad, py::handle x, std::optional<double> min, 
   return run_backward(BackwardOp::Clamp, grad, x, "x", params_of(min ? *min : -INFINITY, max ? *max : INFINITY));
 }
 
-py::tuple dropout_entry(py::handle x_obj, double p) {
+std::pair<Tensor, Tensor> dropout_entry(py::handle x_obj, double p) {
   const Tensor& x = tensor_arg(x_obj, "dropout", "x");
-  std::pair<Tensor, Tensor> result;
-  {
-    py::gil_scoped_release release;
-    result = dropout(x, p);
-  }
-  return py::make_tuple(result.first, result.second);
+  py::gil_scoped_release release;
+  return dropout(x, p);
 }
 
 Tensor dropout_backward_entry(py::handle grad, py::handle mask, double p) {
@@ -97,7 +93,7 @@ void bind_activation_backward(py::module_& m) {
           return run_backward(BackwardOp::Elu, grad, x, "x", params_of(alpha));
         },
         py::arg("grad"), py::arg("x"), py::arg("alpha") = 1.0,
-        "grad * alpha * e**x where x <= 0, else grad (x: elu's input).");
+        "grad where x > 0, else grad * alpha * e**x (x: elu's input; NaN gives NaN).");
   m.def("gelu_backward", &gelu_backward, py::arg("grad"), py::arg("x"), py::arg("approximate") = "none",
         "grad * d gelu(x) / dx, for approximate='none' (erf) or 'tanh', as PyTorch's gelu_backward.");
   m.def("silu_backward", [](py::handle grad, py::handle x) { return run_backward(BackwardOp::Silu, grad, x, "x"); },
