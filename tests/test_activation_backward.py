@@ -455,3 +455,12 @@ def test_dropout_errors():
         C.dropout_backward(x, ember.from_numpy(np.ones((2, 2), dtype=bool)), 0.5)
     with pytest.raises(TypeError, match="dropout: expected a tensor for x, got float"):
         C.dropout(1.0, 0.5)
+
+
+def test_bench_activation_backward_validates_and_reports_rates():
+    from ember.bench.elementwise import bench_activation_backward
+    rows = bench_activation_backward(sizes=(1 << 12,), quick=True)
+    assert [r["bench"] for r in rows] == ["elementwise.relu_backward", "elementwise.gelu_backward",
+                                          "elementwise.gelu_tanh_backward"]
+    assert all(r["unit"] == "GB/s" and r["ember"] > 0 for r in rows)
+    assert rows[0]["numpy"] > 0 and rows[1]["numpy"] is None  # NumPy has no erf
