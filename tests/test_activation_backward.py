@@ -320,7 +320,8 @@ def test_errors_name_the_op_and_the_arguments(name):
     backward, _, saved_name, _ = OPS[name]
     op = "gelu_backward" if name == "gelu_tanh" else f"{name}_backward"
     f32 = lambda shape: ember.from_numpy(np.zeros(shape, dtype=np.float32))
-    with pytest.raises(ValueError, match=rf"{op}: grad and {saved_name} must have the same shape, got \(3,\) and \(2, 3\)"):
+    shapes = r"\(3,\) and \(2, 3\)"
+    with pytest.raises(ValueError, match=rf"{op}: grad and {saved_name} must have the same shape, got {shapes}"):
         backward(f32((3,)), f32((2, 3)))
     with pytest.raises(TypeError, match=f"{op}: grad and {saved_name} must have the same dtype, got float32 and float64"):
         backward(f32((3,)), ember.from_numpy(np.zeros(3)))
@@ -451,7 +452,7 @@ def test_dropout_errors():
         C.dropout_backward(x, x, 0.5)
     with pytest.raises(TypeError, match="dropout_backward: expected a float32 or float64 tensor for grad, got bool"):
         C.dropout_backward(ember.from_numpy(np.ones(4, dtype=bool)), ember.from_numpy(np.ones(4, dtype=bool)), 0.5)
-    with pytest.raises(ValueError, match=r"dropout_backward: grad and mask must have the same shape, got \(4,\) and \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"dropout_backward: grad and mask must have the same shape, got \(4,\) and \(2, 2"):
         C.dropout_backward(x, ember.from_numpy(np.ones((2, 2), dtype=bool)), 0.5)
     with pytest.raises(TypeError, match="dropout: expected a tensor for x, got float"):
         C.dropout(1.0, 0.5)

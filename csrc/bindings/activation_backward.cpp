@@ -47,7 +47,8 @@ struct FromOutput {
 };
 
 const FromOutput kFromOutput[] = {
-    {"relu_backward", BackwardOp::Relu, "grad where out > 0, else 0 (out: relu's result; NaN out passes grad, as PyTorch)."},
+    {"relu_backward", BackwardOp::Relu,
+     "grad where out > 0, else 0 (out: relu's result; NaN out passes grad, as PyTorch)."},
     {"sigmoid_backward", BackwardOp::Sigmoid, "grad * (1 - out) * out (out: sigmoid's result)."},
     {"tanh_backward", BackwardOp::Tanh, "grad * (1 - out * out) (out: tanh's result)."},
 };

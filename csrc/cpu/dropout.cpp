@@ -85,7 +85,8 @@ Tensor dropout_backward(const Tensor& grad, const Tensor& mask, double p) {
   check_cpu(op, grad);
   check_probability(p, op);
   check_float(grad, op, "grad");
-  EMBER_CHECK(mask.dtype == DType::Bool, TypeError, op, ": mask must be a bool tensor (the one dropout returned), got ",
+  EMBER_CHECK(mask.dtype == DType::Bool, TypeError, op,
+              ": mask must be a bool tensor (the one dropout returned), got ",
               dtype_name(mask.dtype));
   EMBER_CHECK(grad.shape == mask.shape, ValueError, op, ": grad and mask must have the same shape, got ",
               shape_str(grad.shape), " and ", shape_str(mask.shape));

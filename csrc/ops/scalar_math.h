@@ -12,7 +12,8 @@
 // kinks and for NaN (which side a comparison with NaN falls on included), so that gradients match.
 //
 // Formulas that the CPU also runs on SIMD vectors (exp, log, log1p, tanh, sigmoid, silu, elu, gelu,
-// softplus) are written with math_* calls, select(c, a, b) instead of `c ? a : b`, and T(constant):
+// softplus, and the gradients of silu, elu, gelu and softplus) are written with math_* calls,
+// select(c, a, b) instead of `c ? a : b`, and T(constant):
 // the float32 CPU kernels instantiate the very same templates with a vector type whose math_*
 // overloads they provide (cpu/vec_f32.inc).
 #pragma once
