@@ -25,3 +25,21 @@ def test_readme_quick_start_runs():
     code = re.search(r"## Quick start\n\n```python\n(.*?)```", readme, re.S).group(1)
     out = _run(code)
     assert out.splitlines()[0] == "(128, 10) tensor([1., 1., 1.])"
+
+
+def test_readme_training_example_learns():
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Training, PyTorch style\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    out = _run(code)
+    assert float(out.split()[-1]) > 0.85, out
+
+
+def test_linear_regression_example_recovers_the_line():
+    out = _run(ROOT / "examples" / "linear_regression.py").split()
+    weight, bias = float(out[1]), float(out[3])
+    assert abs(weight - 3) < 0.05 and abs(bias + 2) < 0.05, out
+
+
+def test_binary_classifier_example_learns():
+    out = _run(ROOT / "examples" / "binary_classifier.py").split()
+    assert float(out[-1]) > 0.9, out

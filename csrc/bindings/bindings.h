@@ -9,6 +9,7 @@ namespace ember {
 void bind_tensor(pybind11::module_& m);   // the Tensor class, dtypes, devices, views, interop
 void bind_factory(pybind11::module_& m);  // empty / full / arange / linspace / eye / from_numpy
 void bind_unary(pybind11::module_& m);
+void bind_activation_backward(pybind11::module_& m);  // and dropout
 void bind_binary(pybind11::module_& m);
 void bind_reduce(pybind11::module_& m);
 void bind_matmul(pybind11::module_& m);

@@ -39,6 +39,7 @@ PYBIND11_MODULE(_C, m) {
   ember::bind_tensor(m);
   ember::bind_factory(m);
   ember::bind_unary(m);
+  ember::bind_activation_backward(m);
   ember::bind_binary(m);
   ember::bind_reduce(m);
   ember::bind_matmul(m);

@@ -6,10 +6,14 @@
 // translation units, and an inline function with external linkage could be merged across them by
 // the linker, running AVX-512 code on a CPU without it. Only C headers here, no STL.
 //
-// Naming: <op>_fwd now; <op>_bwd (the gradient of the same formula) goes beside it.
+// Naming: <op>_fwd is the op, <op>_bwd beside it the gradient it passes back: bwd(dy, saved) with
+// dy the incoming gradient and `saved` the forward's input x, or its output where PyTorch's
+// derivative reads the output (relu, sigmoid, tanh). Each bwd follows PyTorch's convention at the
+// kinks and for NaN (which side a comparison with NaN falls on included), so that gradients match.
 //
 // Formulas that the CPU also runs on SIMD vectors (exp, log, log1p, tanh, sigmoid, silu, elu, gelu,
-// softplus) are written with math_* calls, select(c, a, b) instead of `c ? a : b`, and T(constant):
+// softplus, and the gradients of silu, elu, gelu and softplus) are written with math_* calls,
+// select(c, a, b) instead of `c ? a : b`, and T(constant):
 // the float32 CPU kernels instantiate the very same templates with a vector type whose math_*
 // overloads they provide (cpu/vec_f32.inc).
 #pragma once
@@ -92,6 +96,8 @@ template <class T> EMBER_SCALAR T rsqrt_fwd(T x) { return T(1) / math_sqrt(x); }
 template <class T> EMBER_SCALAR T sin_fwd(T x) { return math_sin(x); }
 template <class T> EMBER_SCALAR T cos_fwd(T x) { return math_cos(x); }
 template <class T> EMBER_SCALAR T tanh_fwd(T x) { return math_tanh(x); }
+// d tanh = 1 - tanh^2, from the forward's output.
+template <class T> EMBER_SCALAR T tanh_bwd(T dy, T out) { return dy * (T(1) - out * out); }
 
 // 1 / (1 + e^-x) without overflow: e^-|x| is at most 1, and for x < 0 the same quotient times
 // e^x gives e^x / (1 + e^x).
@@ -102,6 +108,12 @@ EMBER_SCALAR T sigmoid_fwd(T x) {
   return select(x < T(0), e * s, s);
 }
 
+// d sigmoid = s (1 - s), from the forward's output; PyTorch's order of products.
+template <class T>
+EMBER_SCALAR T sigmoid_bwd(T dy, T out) {
+  return dy * (T(1) - out) * out;
+}
+
 // ---- activations ---------------------------------------------------------------------------------
 // `x < 0 ? 0 : x` rather than `x > 0 ? x : 0` so that NaN passes through, as in PyTorch.
 template <class T>
@@ -109,9 +121,22 @@ EMBER_SCALAR T relu_fwd(T x) {
   return x < T(0) ? T(0) : x;
 }
 
+// From the forward's output: the gradient passes where out > 0. `out <= 0 ? 0 : dy` (PyTorch's
+// threshold_backward) also passes it for NaN; at 0 the gradient is 0.
+template <class T>
+EMBER_SCALAR T relu_bwd(T dy, T out) {
+  return out <= T(0) ? T(0) : dy;
+}
+
 template <class T>
 EMBER_SCALAR T leaky_relu_fwd(T x, T negative_slope) {
   return x > T(0) ? x : x * negative_slope;
+}
+
+// At x = 0 (and for NaN) the slope side, as PyTorch.
+template <class T>
+EMBER_SCALAR T leaky_relu_bwd(T dy, T x, T negative_slope) {
+  return x > T(0) ? dy : dy * negative_slope;
 }
 
 // expm1 keeps the small negative inputs accurate (exp(x) - 1 would cancel).
@@ -120,15 +145,42 @@ EMBER_SCALAR T elu_fwd(T x, T alpha) {
   return select(x > T(0), x, alpha * math_expm1(x));
 }
 
+// x = 0 takes the exponential side (alpha) and NaN gives NaN, as PyTorch's vectorised kernel (its
+// scalar tail passes dy for NaN instead; the vector body is what a tensor of any size mostly sees).
+template <class T>
+EMBER_SCALAR T elu_bwd(T dy, T x, T alpha) {
+  return select(x > T(0), dy, dy * alpha * math_exp(x));
+}
+
 template <class T>
 EMBER_SCALAR T silu_fwd(T x) {
   return x * sigmoid_fwd(x);
+}
+
+// d silu = s (1 + x (1 - s)), s = sigmoid(x). 1 - s is taken as sigmoid(-x), from the same
+// exponential, so it keeps its precision for large x. Like PyTorch, +-inf give NaN (inf * 0).
+template <class T>
+EMBER_SCALAR T silu_bwd(T dy, T x) {
+  T e = math_exp(-math_abs(x));
+  T r = T(1) / (T(1) + e);
+  T s = select(x < T(0), e * r, r);
+  T one_minus_s = select(x < T(0), r, e * r);
+  return dy * s * (T(1) + x * one_minus_s);
 }
 
 // Exact GELU: x times the standard normal CDF.
 template <class T>
 EMBER_SCALAR T gelu_fwd(T x) {
   return x * math_normal_cdf(x);
+}
+
+// d gelu = Phi(x) + x phi(x), phi the standard normal density, as PyTorch (whose erf form of Phi
+// loses precision for negative x; erfc here does not). +-inf give NaN (inf * 0), as in PyTorch.
+template <class T>
+EMBER_SCALAR T gelu_bwd(T dy, T x) {
+  const T kInvSqrt2Pi = T(0.39894228040143267794);
+  T pdf = kInvSqrt2Pi * math_exp(T(-0.5) * x * x);
+  return dy * (math_normal_cdf(x) + x * pdf);
 }
 
 // The tanh approximation 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), written as
@@ -140,6 +192,24 @@ EMBER_SCALAR T gelu_tanh_fwd(T x) {
   return x * sigmoid_fwd(T(2) * u);
 }
 
+// PyTorch's derivative 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) u', u' = sqrt(2/pi) (1 + 3 0.044715
+// x^2), written with s = sigmoid(2u) = 0.5 (1 + tanh u) and 1 - tanh^2 u = 4 s (1 - s):
+//   s + 2 x s (1 - s) u'
+// s (1 - s) = e / (1 + e)^2 with e = e^-|2u| has no cancellation for large |u|. The factors are
+// multiplied in the order that keeps x^3 from overflowing before the vanishing e^-|2u| is applied,
+// so the result is NaN only where x^2 overflows and PyTorch's is NaN too (and at +-inf).
+template <class T>
+EMBER_SCALAR T gelu_tanh_bwd(T dy, T x) {
+  const T kSqrt2OverPi = T(0.79788456080286535588);
+  const T kCubic = T(0.044715);
+  T two_u = T(2) * kSqrt2OverPi * (x + kCubic * x * x * x);
+  T e = math_exp(-math_abs(two_u));
+  T r = T(1) / (T(1) + e);
+  T s = select(two_u < T(0), e * r, r);
+  T slope_term = T(2) * kSqrt2OverPi * (e * r * r) * x * (T(1) + T(3) * kCubic * x * x);
+  return dy * (s + slope_term);
+}
+
 // PyTorch's softplus: log(1 + e^(beta x)) / beta, and x itself once beta x exceeds the threshold
 // (where the two agree to float precision and the exponential would overflow).
 template <class T>
@@ -148,11 +218,42 @@ EMBER_SCALAR T softplus_fwd(T x, T beta, T threshold) {
   return select(bx > threshold, x, math_log1p(math_exp(bx)) / beta);
 }
 
+// sigmoid(beta x), and 1 past the threshold where the forward is x itself. PyTorch writes the
+// sigmoid as z / (z + 1), z = e^(beta x), which is inf / inf = NaN once z overflows below a large
+// threshold; sigmoid_fwd has the same value without overflowing.
+template <class T>
+EMBER_SCALAR T softplus_bwd(T dy, T x, T beta, T threshold) {
+  T bx = x * beta;
+  return select(bx > threshold, dy, dy * sigmoid_fwd(bx));
+}
+
 // min(max(x, lo), hi) as PyTorch: lo > hi gives hi; a NaN input or bound gives NaN.
 template <class T>
 EMBER_SCALAR T clamp_fwd(T x, T lo, T hi) {
   T y = (x < lo || lo != lo) ? lo : x;
   return (y > hi || hi != hi) ? hi : y;
+}
+
+// The gradient passes where lo <= x <= hi (a bound equal to x included), as PyTorch; NaN x or a NaN
+// bound gives 0. An absent bound is -inf or +inf, which every non-NaN x satisfies.
+template <class T>
+EMBER_SCALAR T clamp_bwd(T dy, T x, T lo, T hi) {
+  return (x >= lo && x <= hi) ? dy : T(0);
+}
+
+// ---- dropout -------------------------------------------------------------------------------------
+// Inverted dropout of one element: kept ones are divided by keep_prob = 1 - p so the expectation
+// is unchanged. keep_prob == 0 (p == 1) drops everything without dividing by zero. A dropped
+// element is x * 0, as PyTorch's x * mask: 0 for finite x, NaN for NaN and inf.
+template <class T>
+EMBER_SCALAR T dropout_fwd(T x, bool keep, T keep_prob) {
+  return keep_prob > T(0) ? x * T(keep) / keep_prob : x * T(0);
+}
+
+// Dropout is linear in x with the mask fixed: the gradient goes through the same scaling.
+template <class T>
+EMBER_SCALAR T dropout_bwd(T dy, bool keep, T keep_prob) {
+  return dropout_fwd(dy, keep, keep_prob);
 }
 
 // ---- binary arithmetic ---------------------------------------------------------------------------

@@ -23,7 +23,11 @@ from .functional_ops import (add, sub, mul, div, true_divide, pow, floor_divide,
                              reshape, transpose, permute, squeeze, unsqueeze, flatten, broadcast_to,
                              broadcast_shapes, cat, concatenate, stack, split, chunk)
 from .functional_ops import index_select, gather, scatter_add, masked_fill, nonzero
+from .generator import Generator
 from . import cuda
+from . import autograd
+from . import data
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 
 device = _C.device
 dtype = _C.dtype
@@ -45,5 +49,6 @@ __all__ = [
     "var", "std", "all", "any", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
     "squeeze", "unsqueeze", "flatten", "broadcast_to", "broadcast_shapes", "cat", "concatenate", "stack",
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
-    "index_select", "gather", "scatter_add", "masked_fill", "nonzero",
+    "index_select", "gather", "scatter_add", "masked_fill", "nonzero", "Generator",
+    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "data",
 ]

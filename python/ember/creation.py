@@ -1,5 +1,6 @@
 """Tensor factories, random generation and NumPy / DLPack import."""
 import builtins
+import functools
 import numbers
 import warnings
 
@@ -8,6 +9,18 @@ import numpy as np
 from . import _C
 from . import _dtype
 from .tensor import Tensor, _shape_args
+
+
+def _grad_option(factory):
+    """Adds PyTorch's requires_grad= keyword to a factory: the new tensor becomes a leaf that
+    requires grad (float dtypes only)."""
+    @functools.wraps(factory)
+    def make(*args, requires_grad=False, **kwargs):
+        out = factory(*args, **kwargs)
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
+    return make
 
 
 def _infer_dtype(value):
@@ -22,6 +35,7 @@ def _dt(dtype, default, op):
     return default if dtype is None else _dtype.as_dtype(dtype, op)
 
 
+@_grad_option
 def tensor(data, dtype=None, device=None):
     """A new tensor holding a copy of `data` (nested lists, Python scalars, a NumPy array or a
     tensor). Python floats become the default float dtype (float32), ints int64, bools bool."""
@@ -89,19 +103,23 @@ def from_dlpack(obj):
     return _C.from_dlpack_capsule(capsule)
 
 
+@_grad_option
 def empty(*shape, dtype=None, device=None):
     """An uninitialised tensor."""
     return _C.empty(_shape_args(shape, "empty"), _dt(dtype, _dtype.get_default_dtype(), "empty"), device)
 
 
+@_grad_option
 def zeros(*shape, dtype=None, device=None):
     return _C.full(_shape_args(shape, "zeros"), 0.0, _dt(dtype, _dtype.get_default_dtype(), "zeros"), device)
 
 
+@_grad_option
 def ones(*shape, dtype=None, device=None):
     return _C.full(_shape_args(shape, "ones"), 1.0, _dt(dtype, _dtype.get_default_dtype(), "ones"), device)
 
 
+@_grad_option
 def full(shape, fill_value, dtype=None, device=None):
     """A tensor filled with fill_value; the dtype follows fill_value's type when not given."""
     if isinstance(fill_value, Tensor):
@@ -113,26 +131,31 @@ def _like(t, dtype, device):
     return (t.dtype if dtype is None else _dtype.as_dtype(dtype)), (t.device if device is None else device)
 
 
+@_grad_option
 def empty_like(t, dtype=None, device=None):
     dtype, device = _like(t, dtype, device)
     return _C.empty(list(t.shape), dtype, device)
 
 
+@_grad_option
 def zeros_like(t, dtype=None, device=None):
     dtype, device = _like(t, dtype, device)
     return _C.full(list(t.shape), 0.0, dtype, device)
 
 
+@_grad_option
 def ones_like(t, dtype=None, device=None):
     dtype, device = _like(t, dtype, device)
     return _C.full(list(t.shape), 1.0, dtype, device)
 
 
+@_grad_option
 def full_like(t, fill_value, dtype=None, device=None):
     dtype, device = _like(t, dtype, device)
     return _C.full(list(t.shape), fill_value, dtype, device)
 
 
+@_grad_option
 def arange(start, end=None, step=1, dtype=None, device=None):
     """Values from start (default 0) up to but excluding end, spaced by step. int64 when all of
     start, end and step are integers, else the default float dtype."""
@@ -144,12 +167,14 @@ def arange(start, end=None, step=1, dtype=None, device=None):
                      _dt(dtype, default, "arange"), device)
 
 
+@_grad_option
 def linspace(start, end, steps, dtype=None, device=None):
     """`steps` evenly spaced values from start to end, both included."""
     return _C.linspace(builtins.float(start), builtins.float(end), builtins.int(steps),
                        _dt(dtype, _dtype.get_default_dtype(), "linspace"), device)
 
 
+@_grad_option
 def eye(n, m=None, dtype=None, device=None):
     """The n x m identity matrix (m defaults to n)."""
     return _C.eye(n, m, _dt(dtype, _dtype.get_default_dtype(), "eye"), device)
@@ -160,11 +185,13 @@ def manual_seed(seed):
     _C.manual_seed(builtins.int(seed))
 
 
+@_grad_option
 def rand(*shape, dtype=None, device=None):
     """Uniform samples in [0, 1)."""
     return _C.rand(_shape_args(shape, "rand"), _dt(dtype, _dtype.get_default_dtype(), "rand"), device)
 
 
+@_grad_option
 def randn(*shape, dtype=None, device=None):
     """Standard normal samples."""
     return _C.randn(_shape_args(shape, "randn"), _dt(dtype, _dtype.get_default_dtype(), "randn"), device)
@@ -182,11 +209,13 @@ def randint(low, high=None, size=None, dtype=None, device=None):
                       _dt(dtype, _dtype.int64, "randint"), device)
 
 
+@_grad_option
 def rand_like(t, dtype=None, device=None):
     dtype, device = _like(t, dtype, device)
     return _C.rand(list(t.shape), dtype, device)
 
 
+@_grad_option
 def randn_like(t, dtype=None, device=None):
     dtype, device = _like(t, dtype, device)
     return _C.randn(list(t.shape), dtype, device)

@@ -5,11 +5,13 @@ This module attaches the operators and methods, each a call into one `_C` functi
 class stays a single type with no wrapper objects between Python and the kernels.
 """
 import builtins
+import copy
 
 import numpy as np
 
 from . import _C
 from . import _dtype
+from ._fn import elementwise as _E, reduce as _R, shape as _S
 
 Tensor = _C.Tensor
 Tensor.__module__ = "ember"
@@ -53,8 +55,10 @@ def _checked_dim(dim, ndim, op):
     return dim
 
 
-def _unpickle(array, device):
-    return _C.to_device(_C.clone(_C.from_numpy(array)), device)
+def _unpickle(array, device, requires_grad=False):
+    out = _C.to_device(_C.clone(_C.from_numpy(array)), device)
+    out._requires_grad = requires_grad
+    return out
 
 
 def _set_requires_grad(t, value, op):
@@ -166,12 +170,12 @@ class _Methods:
     @property
     def T(self):
         """All dimensions reversed (a view)."""
-        return _C.permute(self, list(range(self.ndim - 1, -1, -1)))
+        return _S.permute(self, list(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
         """The last two dimensions swapped (a view)."""
-        return _C.transpose(self, -2, -1)
+        return _S.transpose(self, -2, -1)
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -199,13 +203,20 @@ class _Methods:
 
     def __reduce__(self):
         """Pickles the values (through NumPy), dtype and device; views come back as fresh tensors."""
-        return _unpickle, (np.array(self.cpu()), str(self.device))
+        return _unpickle, (np.array(self.cpu()), str(self.device), self._requires_grad)
 
     def __copy__(self):
-        return _C.clone(self)
+        return _S.clone(self)
 
     def __deepcopy__(self, memo):
+        """A new leaf with copied values, the same requires_grad, .grad and attributes."""
+        if self._grad_fn is not None:
+            raise RuntimeError("deepcopy: only leaf tensors (not results of recorded operations) can be deep-copied; "
+                               "use .detach().clone()")
         out = memo[id(self)] = _C.clone(self)
+        for key, value in self.__dict__.items():
+            if key != "_grad_view":
+                setattr(out, key, copy.deepcopy(value, memo))
         return out
 
     def __hash__(self):
@@ -236,87 +247,87 @@ class _Methods:
     # ---- views and copies --------------------------------------------------------------------
     def reshape(self, *shape):
         """Same data in a new shape; a view when the strides allow it, else a copy."""
-        return _C.reshape(self, _shape_args(shape, "reshape"))
+        return _S.reshape(self, _shape_args(shape, "reshape"))
 
     def view(self, *shape):
         """Same data in a new shape, always a view (RuntimeError when impossible: use reshape)."""
-        return _C.view(self, _shape_args(shape, "view"))
+        return _S.view(self, _shape_args(shape, "view"))
 
     def view_as(self, other):
-        return _C.view(self, list(other.shape))
+        return _S.view(self, list(other.shape))
 
     def reshape_as(self, other):
-        return _C.reshape(self, list(other.shape))
+        return _S.reshape(self, list(other.shape))
 
     def transpose(self, dim0, dim1):
-        return _C.transpose(self, dim0, dim1)
+        return _S.transpose(self, dim0, dim1)
 
     def t(self):
         if self.ndim > 2:
             raise ValueError(f"t: expected a tensor with at most 2 dimensions, got shape {self.shape}")
-        return _C.transpose(self, 0, 1) if self.ndim == 2 else self
+        return _S.transpose(self, 0, 1) if self.ndim == 2 else self
 
     def permute(self, *dims):
-        return _C.permute(self, _shape_args(dims, "permute"))
+        return _S.permute(self, _shape_args(dims, "permute"))
 
     def squeeze(self, dim=None):
-        return _C.squeeze(self, _dims(dim))
+        return _S.squeeze(self, _dims(dim))
 
     def unsqueeze(self, dim):
-        return _C.unsqueeze(self, dim)
+        return _S.unsqueeze(self, dim)
 
     def expand(self, *sizes):
-        return _C.expand(self, _shape_args(sizes, "expand"))
+        return _S.expand(self, _shape_args(sizes, "expand"))
 
     def expand_as(self, other):
-        return _C.expand(self, list(other.shape))
+        return _S.expand(self, list(other.shape))
 
     def broadcast_to(self, shape):
-        return _C.broadcast_to(self, _shape_args((shape,), "broadcast_to"))
+        return _S.broadcast_to(self, _shape_args((shape,), "broadcast_to"))
 
     def flatten(self, start_dim=0, end_dim=-1):
-        return _C.flatten(self, start_dim, end_dim)
+        return _S.flatten(self, start_dim, end_dim)
 
     def ravel(self):
-        return _C.flatten(self, 0, -1)
+        return _S.flatten(self, 0, -1)
 
     def contiguous(self):
-        return self if self.is_contiguous() else _C.contiguous(self)
+        return self if self.is_contiguous() else _S.contiguous(self)
 
     def clone(self):
-        return _C.clone(self)
+        return _S.clone(self)
 
     def copy_(self, src):
         """Copies src (broadcast to this shape, converted to this dtype and device) into self."""
-        return _C.copy_(self, src if isinstance(src, Tensor) else _tensor_like(src, self))
+        return _S.copy_(self, src if isinstance(src, Tensor) else _tensor_like(src, self))
 
     def fill_(self, value):
         if isinstance(value, Tensor):
             value = value.item()
         if not isinstance(value, (builtins.int, builtins.float, np.number, np.bool_)):
             raise TypeError(f"fill_: the value must be a Python number, got {type(value).__name__}")
-        return _C.copy_(self, _C.full([], value, self.dtype, None))
+        return _S.fill_(self, value)
 
     def zero_(self):
         return self.fill_(0)
 
     def split(self, split_size_or_sections, dim=0):
-        return _C.split(self, split_size_or_sections, dim)
+        return _S.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
-        return _C.chunk(self, chunks, dim)
+        return _S.chunk(self, chunks, dim)
 
     def __getitem__(self, index):
-        return _C.getitem(self, index)
+        return _S.getitem(self, index)
 
     def __setitem__(self, index, value):
-        _C.setitem(self, index, value)
+        _S.setitem(self, index, value)
 
     # ---- gather / scatter (cpu/index.cpp) ----------------------------------------------------------
-    def index_select(self, dim, index): return _C.index_select(self, dim, index)
-    def gather(self, dim, index): return _C.gather(self, dim, index)
-    def scatter_add_(self, dim, index, src): return _C.scatter_add_(self, dim, index, src)
-    def masked_fill(self, mask, value): return _C.masked_fill(self, mask, value)
+    def index_select(self, dim, index): return _S.index_select(self, dim, index)
+    def gather(self, dim, index): return _S.gather(self, dim, index)
+    def scatter_add_(self, dim, index, src): return _S.scatter_add_(self, dim, index, src)
+    def masked_fill(self, mask, value): return _S.masked_fill(self, mask, value)
 
     def nonzero(self, *, as_tuple=False):
         """Positions of the nonzero elements: (count, ndim) int64, or one 1-d tensor per dim."""
@@ -336,11 +347,11 @@ class _Methods:
                 dtype = a
         out = self
         if device is not None and out.device != device:
-            out = _C.to_device(out, device)
+            out = _S.to_device(out, device)
         if dtype is not None and out.dtype != dtype:
-            out = _C.to_dtype(out, _dtype.as_dtype(dtype, "to"))
+            out = _S.to_dtype(out, _dtype.as_dtype(dtype, "to"))
         if copy and out is self:
-            out = _C.clone(self)
+            out = _S.clone(self)
         return out
 
     def type(self, dtype=None):
@@ -362,10 +373,10 @@ class _Methods:
         return self.to(_dtype.bool)
 
     def cpu(self):
-        return _C.to_device(self, "cpu") if self.is_cuda else self
+        return _S.to_device(self, "cpu") if self.is_cuda else self
 
     def cuda(self, device=None):
-        return _C.to_device(self, "cuda" if device is None else
+        return _S.to_device(self, "cuda" if device is None else
                             (f"cuda:{device}" if isinstance(device, builtins.int) else device))
 
     # ---- NumPy, Python and DLPack exchange -----------------------------------------------------
@@ -395,7 +406,7 @@ class _Methods:
         if self.is_cuda:
             from . import cuda
             cuda.synchronize(self.device)
-        src = _C.clone(self) if copy else self
+        src = _S.clone(self) if copy else self
         versioned = max_version is not None and max_version[0] >= 1
         return _C.to_dlpack(src, versioned)
 
@@ -403,30 +414,30 @@ class _Methods:
         return (2, self.device.index) if self.is_cuda else (1, 0)
 
     # ---- arithmetic (NumPy broadcasting; Python scalars on either side) ------------------------
-    def __add__(self, other): return _C.add(self, other)
-    def __radd__(self, other): return _C.add(other, self)
-    def __iadd__(self, other): return _C.add_(self, other)
-    def __sub__(self, other): return _C.sub(self, other)
-    def __rsub__(self, other): return _C.sub(other, self)
-    def __isub__(self, other): return _C.sub_(self, other)
-    def __mul__(self, other): return _C.mul(self, other)
-    def __rmul__(self, other): return _C.mul(other, self)
-    def __imul__(self, other): return _C.mul_(self, other)
-    def __truediv__(self, other): return _C.div(self, other)
-    def __rtruediv__(self, other): return _C.div(other, self)
-    def __itruediv__(self, other): return _C.div_(self, other)
+    def __add__(self, other): return _E.add(self, other)
+    def __radd__(self, other): return _E.add(other, self)
+    def __iadd__(self, other): return _E.add_(self, other)
+    def __sub__(self, other): return _E.sub(self, other)
+    def __rsub__(self, other): return _E.sub(other, self)
+    def __isub__(self, other): return _E.sub_(self, other)
+    def __mul__(self, other): return _E.mul(self, other)
+    def __rmul__(self, other): return _E.mul(other, self)
+    def __imul__(self, other): return _E.mul_(self, other)
+    def __truediv__(self, other): return _E.div(self, other)
+    def __rtruediv__(self, other): return _E.div(other, self)
+    def __itruediv__(self, other): return _E.div_(self, other)
     def __floordiv__(self, other): return _C.floor_divide(self, other)
     def __rfloordiv__(self, other): return _C.floor_divide(other, self)
-    def __mod__(self, other): return _C.remainder(self, other)
-    def __rmod__(self, other): return _C.remainder(other, self)
-    def __pow__(self, other): return _C.pow(self, other)
-    def __rpow__(self, other): return _C.pow(other, self)
-    def __ipow__(self, other): return _C.pow_(self, other)
-    def __matmul__(self, other): return _C.matmul(self, other)
-    def __rmatmul__(self, other): return _C.matmul(other, self)
-    def __neg__(self): return _C.neg(self)
+    def __mod__(self, other): return _E.remainder(self, other)
+    def __rmod__(self, other): return _E.remainder(other, self)
+    def __pow__(self, other): return _E.pow(self, other)
+    def __rpow__(self, other): return _E.pow(other, self)
+    def __ipow__(self, other): return _E.pow_(self, other)
+    def __matmul__(self, other): return _R.matmul(self, other)
+    def __rmatmul__(self, other): return _R.matmul(other, self)
+    def __neg__(self): return _E.neg(self)
     def __pos__(self): return self
-    def __abs__(self): return _C.abs(self)
+    def __abs__(self): return _E.abs(self)
     # None and strings are never equal to a tensor (as in PyTorch), so `t == None` is False
     def __eq__(self, other): return NotImplemented if isinstance(other, (str, type(None))) else _C.eq(self, other)
     def __ne__(self, other): return NotImplemented if isinstance(other, (str, type(None))) else _C.ne(self, other)
@@ -435,21 +446,21 @@ class _Methods:
     def __gt__(self, other): return _C.gt(self, other)
     def __ge__(self, other): return _C.ge(self, other)
 
-    def add(self, other): return _C.add(self, other)
-    def sub(self, other): return _C.sub(self, other)
-    def mul(self, other): return _C.mul(self, other)
-    def div(self, other): return _C.div(self, other)
-    def pow(self, exponent): return _C.pow(self, exponent)
+    def add(self, other): return _E.add(self, other)
+    def sub(self, other): return _E.sub(self, other)
+    def mul(self, other): return _E.mul(self, other)
+    def div(self, other): return _E.div(self, other)
+    def pow(self, exponent): return _E.pow(self, exponent)
     def floor_divide(self, other): return _C.floor_divide(self, other)
-    def remainder(self, other): return _C.remainder(self, other)
-    def matmul(self, other): return _C.matmul(self, other)
-    def add_(self, other): return _C.add_(self, other)
-    def sub_(self, other): return _C.sub_(self, other)
-    def mul_(self, other): return _C.mul_(self, other)
-    def div_(self, other): return _C.div_(self, other)
-    def pow_(self, exponent): return _C.pow_(self, exponent)
-    def maximum(self, other): return _C.maximum(self, other)
-    def minimum(self, other): return _C.minimum(self, other)
+    def remainder(self, other): return _E.remainder(self, other)
+    def matmul(self, other): return _R.matmul(self, other)
+    def add_(self, other): return _E.add_(self, other)
+    def sub_(self, other): return _E.sub_(self, other)
+    def mul_(self, other): return _E.mul_(self, other)
+    def div_(self, other): return _E.div_(self, other)
+    def pow_(self, exponent): return _E.pow_(self, exponent)
+    def maximum(self, other): return _E.maximum(self, other)
+    def minimum(self, other): return _E.minimum(self, other)
     def eq(self, other): return _C.eq(self, other)
     def ne(self, other): return _C.ne(self, other)
     def lt(self, other): return _C.lt(self, other)
@@ -459,30 +470,30 @@ class _Methods:
 
     def where(self, condition, other):
         """Elements of self where condition holds, else of other."""
-        return _C.where(condition, self, other)
+        return _E.where(condition, self, other)
 
     # ---- elementwise functions -----------------------------------------------------------------
-    def neg(self): return _C.neg(self)
-    def abs(self): return _C.abs(self)
-    def sign(self): return _C.sign(self)
-    def exp(self): return _C.exp(self)
-    def log(self): return _C.log(self)
-    def log1p(self): return _C.log1p(self)
-    def sqrt(self): return _C.sqrt(self)
-    def rsqrt(self): return _C.rsqrt(self)
-    def sin(self): return _C.sin(self)
-    def cos(self): return _C.cos(self)
-    def tanh(self): return _C.tanh(self)
-    def sigmoid(self): return _C.sigmoid(self)
-    def relu(self): return _C.relu(self)
-    def neg_(self): return _C.neg_(self)
-    def abs_(self): return _C.abs_(self)
-    def exp_(self): return _C.exp_(self)
-    def log_(self): return _C.log_(self)
-    def sqrt_(self): return _C.sqrt_(self)
-    def tanh_(self): return _C.tanh_(self)
-    def sigmoid_(self): return _C.sigmoid_(self)
-    def relu_(self): return _C.relu_(self)
+    def neg(self): return _E.neg(self)
+    def abs(self): return _E.abs(self)
+    def sign(self): return _E.sign(self)
+    def exp(self): return _E.exp(self)
+    def log(self): return _E.log(self)
+    def log1p(self): return _E.log1p(self)
+    def sqrt(self): return _E.sqrt(self)
+    def rsqrt(self): return _E.rsqrt(self)
+    def sin(self): return _E.sin(self)
+    def cos(self): return _E.cos(self)
+    def tanh(self): return _E.tanh(self)
+    def sigmoid(self): return _E.sigmoid(self)
+    def relu(self): return _E.relu(self)
+    def neg_(self): return _E.neg_(self)
+    def abs_(self): return _E.abs_(self)
+    def exp_(self): return _E.exp_(self)
+    def log_(self): return _E.log_(self)
+    def sqrt_(self): return _E.sqrt_(self)
+    def tanh_(self): return _E.tanh_(self)
+    def sigmoid_(self): return _E.sigmoid_(self)
+    def relu_(self): return _E.relu_(self)
 
     def clamp(self, min=None, max=None):
         """Limits every element to [min, max] (either bound may be None, or a tensor)."""
@@ -491,40 +502,40 @@ class _Methods:
     clip = clamp
 
     def clamp_(self, min=None, max=None):
-        return _C.copy_(self, _clamp(self, min, max))
+        return _E.clamp_(self, min, max)
 
     # ---- reductions ------------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None):
-        out = _C.sum(self, _dims(dim), keepdim)
+        out = _R.sum(self, _dims(dim), keepdim)
         return out if dtype is None else out.to(dtype)
 
     def mean(self, dim=None, keepdim=False):
-        return _C.mean(self, _dims(dim), keepdim)
+        return _R.mean(self, _dims(dim), keepdim)
 
     def prod(self, dim=None, keepdim=False):
-        return _C.prod(self, _dims(dim), keepdim)
+        return _R.prod(self, _dims(dim), keepdim)
 
     def max(self, dim=None, keepdim=False):
         """max(): the largest element; max(dim): (values, indices) along dim; max(tensor): maximum."""
         if isinstance(dim, Tensor):
-            return _C.maximum(self, dim)
+            return _E.maximum(self, dim)
         if dim is None:
-            return _C.amax(self, None, keepdim)
-        return _MinMax(*_C.max_dim(self, dim, keepdim))
+            return _R.amax(self, None, keepdim)
+        return _MinMax(*_R.max_dim(self, dim, keepdim))
 
     def min(self, dim=None, keepdim=False):
         """min(): the smallest element; min(dim): (values, indices) along dim; min(tensor): minimum."""
         if isinstance(dim, Tensor):
-            return _C.minimum(self, dim)
+            return _E.minimum(self, dim)
         if dim is None:
-            return _C.amin(self, None, keepdim)
-        return _MinMax(*_C.min_dim(self, dim, keepdim))
+            return _R.amin(self, None, keepdim)
+        return _MinMax(*_R.min_dim(self, dim, keepdim))
 
     def amax(self, dim=None, keepdim=False):
-        return _C.amax(self, _dims(dim), keepdim)
+        return _R.amax(self, _dims(dim), keepdim)
 
     def amin(self, dim=None, keepdim=False):
-        return _C.amin(self, _dims(dim), keepdim)
+        return _R.amin(self, _dims(dim), keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         return _C.argmax(self, dim, keepdim)
@@ -535,12 +546,12 @@ class _Methods:
     def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        return _C.var(self, _dims(dim), correction, keepdim)
+        return _R.var(self, _dims(dim), correction, keepdim)
 
     def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        return _C.std(self, _dims(dim), correction, keepdim)
+        return _R.std(self, _dims(dim), correction, keepdim)
 
     def all(self, dim=None, keepdim=False):
         return _C.all(self, _dims(dim), keepdim)
@@ -549,13 +560,13 @@ class _Methods:
         return _C.any(self, _dims(dim), keepdim)
 
     def logsumexp(self, dim, keepdim=False):
-        return _C.logsumexp(self, _dims(dim), keepdim)
+        return _R.logsumexp(self, _dims(dim), keepdim)
 
     def softmax(self, dim):
-        return _C.softmax(self, dim)
+        return _R.softmax(self, dim)
 
     def log_softmax(self, dim):
-        return _C.log_softmax(self, dim)
+        return _R.log_softmax(self, dim)
 
 
 class _MinMax(tuple):
@@ -569,12 +580,7 @@ class _MinMax(tuple):
 
 
 def _clamp(t, lo, hi):
-    if lo is None and hi is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
-        out = t if lo is None else _C.maximum(t, lo)
-        return out if hi is None else _C.minimum(out, hi)
-    return _C.clamp(t, lo, hi)
+    return _E.clamp(t, lo, hi)
 
 
 def _tensor_like(value, like):

@@ -217,7 +217,7 @@ def where(condition, x, y):
 
 def _binary_inplace(cfn_, op):
     def op_(a, b):
-        if _Mode.enabled and (a._requires_grad or (type(b) is Tensor and b._requires_grad)):
+        if _Mode.enabled and ((type(a) is Tensor and a._requires_grad) or (type(b) is Tensor and b._requires_grad)):
             return inplace(a, op, b)
         return cfn_(a, b)
     op_.__name__ = cfn_.__name__
@@ -416,7 +416,7 @@ def _unary(cfn, fn_cls):
     apply = fn_cls.apply
 
     def op(x, *params):
-        if _Mode.enabled and x._requires_grad:
+        if _Mode.enabled and type(x) is Tensor and x._requires_grad:
             return apply(x, *params)
         return cfn(x, *params)
     op.__name__ = cfn.__name__
@@ -474,7 +474,7 @@ def clamp(x, min=None, max=None):
 
 def _unary_inplace(cfn_, op):
     def op_(x, *params):
-        if _Mode.enabled and x._requires_grad:
+        if _Mode.enabled and type(x) is Tensor and x._requires_grad:
             return inplace(x, op, *params)
         return cfn_(x, *params)
     op_.__name__ = cfn_.__name__

@@ -43,10 +43,10 @@ def _fmt(v, width=9):
 
 
 def _print_table(rows):
-    print(f"{'benchmark':<18}{'size':>10}{'unit':>10}{'ember':>10}{'numpy':>10}{'torch':>10}"
+    print(f"{'benchmark':<32}{'size':>10}{'unit':>10}{'ember':>10}{'numpy':>10}{'torch':>10}"
           f"{'x numpy':>10}{'x torch':>10}")
     for r in rows:
-        print(f"{r['bench']:<18}{str(r['size']):>10}{r['unit']:>10} {_fmt(r['ember'])} {_fmt(r['numpy'])} "
+        print(f"{r['bench']:<32}{str(r['size']):>10}{r['unit']:>10} {_fmt(r['ember'])} {_fmt(r['numpy'])} "
               f"{_fmt(r['torch'])} {_fmt(r['vs_numpy'])} {_fmt(r['vs_torch'])}")
     print("x numpy / x torch: the peer's time divided by ember's (above 1: ember is faster)")
 
@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, help="thread count for ember, NumPy's BLAS and PyTorch")
-    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny"], action="append",
+    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train"], action="append",
                         help="run only these groups (repeatable)")
     args = parser.parse_args(argv)
 
@@ -65,15 +65,17 @@ def main(argv=None):
         torch = try_import_torch()
         if torch:
             torch.set_num_threads(args.threads)
-    from ember.bench.elementwise import bench_elementwise, bench_tiny_op
+    from ember.bench.elementwise import bench_activation_backward, bench_elementwise, bench_tiny_op
     from ember.bench.matmul import bench_matmul
     from ember.bench.reduce import bench_sum
+    from ember.bench.train import bench_train
 
     groups = {
         "matmul": lambda: bench_matmul(quick=args.quick),
-        "elementwise": lambda: bench_elementwise(quick=args.quick),
+        "elementwise": lambda: bench_elementwise(quick=args.quick) + bench_activation_backward(quick=args.quick),
         "reduce": lambda: bench_sum(quick=args.quick),
         "tiny": lambda: bench_tiny_op(),
+        "train": lambda: bench_train(quick=args.quick),
     }
     machine = _machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()), flush=True)
