@@ -12,6 +12,7 @@ from .. import _C
 from .. import _dtype
 from .. import functional_ops as _ops
 from .._fn.common import inplace as _recorded_inplace
+from .._fn.linear import linear as _fused_linear
 from ..autograd import Function, is_grad_enabled
 
 Tensor = _C.Tensor
@@ -144,7 +145,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias: input (*, in_features), weight (out_features, in_features), bias
-    (out_features,) -> (*, out_features)."""
+    (out_features,) -> (*, out_features). Also a 1-D weight (in_features,) -> (*,), as in PyTorch."""
     _check_tensor(input, "linear")
     _check_tensor(weight, "linear")
     if weight.ndim not in (1, 2):
@@ -154,15 +155,16 @@ def linear(input, weight, bias=None):
         have = "no" if input.ndim == 0 else input.shape[-1]
         raise ValueError(f"linear: input has {have} features (shape {input.shape}) but weight expects "
                          f"{in_features} (shape {weight.shape})")
-    out = input @ weight.T
+    out_features = weight.shape[0] if weight.ndim == 2 else 1
     if bias is not None:
         _check_tensor(bias, "linear")
-        out_features = weight.shape[0] if weight.ndim == 2 else 1
         if bias.ndim > 1 or (bias.ndim == 1 and bias.shape[0] not in (1, out_features)):
             raise ValueError(f"linear: bias has shape {bias.shape} but weight (shape {weight.shape}) has "
                              f"{out_features} output features; bias must have shape ({out_features},)")
-        out = out + bias
-    return out
+    if weight.ndim == 2 and (bias is None or bias.shape == (out_features,)):
+        return _fused_linear(input, weight, bias)  # one graph node: one GEMM forward, two backward
+    out = input @ weight.T
+    return out if bias is None else out + bias
 
 
 class _DropoutFunction(Function):

@@ -6,9 +6,10 @@ ordinary ember.Tensor: a detached alias of the data (same memory) that carries t
 `isinstance(x, Parameter)` from that mark, so code written for PyTorch (`isinstance(v, nn.Parameter)`)
 works unchanged, and autograd sees a plain leaf tensor.
 
-Because a Parameter has no class of its own, the few Tensor behaviours that PyTorch specialises for
-parameters (repr, str, pickling, deepcopy) are extended below to look at the mark; for every other
-tensor they delegate to the original methods unchanged.
+Because a Parameter has no class of its own, the Tensor behaviours that must tell a parameter apart
+(repr and str print PyTorch's "Parameter containing:" header; pickling must bring the mark back) are
+extended below to look at the mark; for every other tensor they delegate to the original methods
+unchanged. deepcopy needs nothing: Tensor.__deepcopy__ copies a tensor's attributes, the mark included.
 """
 from .. import _C
 
@@ -73,19 +74,12 @@ def _reduce(self):
     return _tensor_reduce(self)
 
 
-def _deepcopy(self, memo):
-    if _is_param(self):
-        out = memo[id(self)] = Parameter(_C.clone(self), self.requires_grad)
-        return out
-    return _tensor_deepcopy(self, memo)
-
-
 # Installed once, even if this module is executed again (importlib.reload): wrapping a wrapper would
 # print the header twice.
 if not getattr(Tensor.__repr__, "_parameter_aware", False):
     _tensor_repr, _tensor_str = Tensor.__repr__, Tensor.__str__
-    _tensor_reduce, _tensor_deepcopy = Tensor.__reduce__, Tensor.__deepcopy__
-    for _name, _fn in (("__repr__", _repr), ("__str__", _str), ("__reduce__", _reduce), ("__deepcopy__", _deepcopy)):
+    _tensor_reduce = Tensor.__reduce__
+    for _name, _fn in (("__repr__", _repr), ("__str__", _str), ("__reduce__", _reduce)):
         _fn._parameter_aware = True
         setattr(Tensor, _name, _fn)
     del _name, _fn
