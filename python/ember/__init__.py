@@ -27,6 +27,7 @@ from .generator import Generator
 from . import cuda
 from . import autograd
 from . import data
+from . import nn
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 
 device = _C.device
@@ -50,5 +51,5 @@ __all__ = [
     "squeeze", "unsqueeze", "flatten", "broadcast_to", "broadcast_shapes", "cat", "concatenate", "stack",
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
     "index_select", "gather", "scatter_add", "masked_fill", "nonzero", "Generator",
-    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "data",
+    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "data", "nn",
 ]
