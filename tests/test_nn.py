@@ -9,7 +9,7 @@ import pytest
 
 import ember
 import ember.nn as nn
-from conftest import TOL
+from conftest import TOL, cuda
 
 
 def _ops_differentiable():
@@ -72,6 +72,10 @@ def names(pairs):
 
 
 # ---- Parameter ------------------------------------------------------------------------------------------
+
+def test_nn_is_imported_with_ember():
+    assert ember.nn is nn and "nn" in ember.__all__ and set(nn.__all__) <= set(dir(nn))
+
 
 def test_parameter_is_a_marked_alias():
     data = ember.ones(2, 3)
@@ -380,6 +384,19 @@ def test_conversion_keeps_shared_parameters_shared(pair):
 
 def _record_hook(module, args, output):
     return output * 1.0
+
+
+@cuda
+def test_module_moves_to_cuda_and_back():
+    m = nn.Sequential(nn.Linear(5, 3), nn.ReLU())
+    m.register_buffer("steps", ember.arange(2))
+    x = ember.randn(4, 5)
+    expected = m(x).numpy()
+    assert m.cuda() is m and all(t.is_cuda for t in list(m.parameters()) + list(m.buffers()))
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in m.parameters())
+    np.testing.assert_allclose(m(x.cuda()).cpu().numpy(), expected, rtol=1e-5, atol=1e-6)  # GEMM order differs
+    m.to("cpu")
+    assert not any(t.is_cuda for t in m.state_dict().values())
 
 
 @pytest.mark.parametrize("how", ["deepcopy", "pickle"])

@@ -184,22 +184,6 @@ class _DropoutFunction(Function):
         return _C.dropout_backward(grad, mask, ctx.p), None
 
 
-def _dropout_by_mask(x, p):
-    """Private stand-in for builds whose extension predates _C.dropout: the same mask (rand < 1 - p
-    drawn in float32, as the kernel draws it) applied with recorded tensor ops. To be deleted once
-    every build has _C.dropout."""
-    if p == 1.0:
-        return x * 0.0
-    keep = _C.rand(list(x.shape), _dtype.float32, x.device) < 1.0 - p
-    return x * keep / (1.0 - p)
-
-
-def _dropout_out_of_place(x, p):
-    if hasattr(_C, "dropout"):
-        return _DropoutFunction.apply(x, p)
-    return _dropout_by_mask(x, p)
-
-
 def dropout(input, p=0.5, training=True, inplace=False):
     """During training, zeroes each element with probability p and scales the others by 1 / (1 - p),
     so the expected value is unchanged; the identity when training is False."""
@@ -212,8 +196,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise TypeError(f"dropout: expected a floating-point input, got {input.dtype}; convert it with .float()")
     p = float(p)
     if inplace:
-        return _in_place(input, _dropout_out_of_place, p)
-    return _dropout_out_of_place(input, p)
+        return _in_place(input, _DropoutFunction.apply, p)
+    return _DropoutFunction.apply(input, p)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
