@@ -24,6 +24,7 @@ from .functional_ops import (add, sub, mul, div, true_divide, pow, floor_divide,
                              broadcast_shapes, cat, concatenate, stack, split, chunk)
 from .functional_ops import index_select, gather, scatter_add, masked_fill, nonzero
 from . import cuda
+from . import optim
 
 device = _C.device
 dtype = _C.dtype
@@ -45,5 +46,5 @@ __all__ = [
     "var", "std", "all", "any", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
     "squeeze", "unsqueeze", "flatten", "broadcast_to", "broadcast_shapes", "cat", "concatenate", "stack",
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
-    "index_select", "gather", "scatter_add", "masked_fill", "nonzero",
+    "index_select", "gather", "scatter_add", "masked_fill", "nonzero", "optim",
 ]
