@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import typing
 import typing_extensions
-__all__: list[str] = ['Tensor', 'abs', 'abs_', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dtype', 'elu', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'remainder', 'reshape', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sigmoid', 'sigmoid_', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dtype', 'elu', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'remainder', 'reshape', 'rmsprop_step', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
 class dtype:
     """
     Element type of a tensor (ember.float32, ember.int64, ...).
@@ -493,6 +493,15 @@ def abs_(x: typing.Any) -> typing.Any:
     """
     In-place abs; returns x.
     """
+def adagrad_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], state_sums: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: bool) -> None:
+    """
+    One Adagrad step over params; increments each step count.
+    """
+def adam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool, decoupled_weight_decay: bool, maximize: bool) -> None:
+    """
+    One Adam (or, with decoupled_weight_decay, AdamW) step over params; increments each step
+    count (a one-element float tensor). max_exp_avg_sqs is used only with amsgrad.
+    """
 def add(a: typing.Any, b: typing.Any) -> Tensor:
     """
     a + b with broadcasting and PyTorch's type promotion (bool: logical or).
@@ -769,6 +778,11 @@ def remainder(a: typing.Any, b: typing.Any) -> Tensor:
     """
 def reshape(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
     ...
+def rmsprop_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], grad_avgs: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: bool, maximize: bool) -> None:
+    """
+    One RMSprop step over params; increments each step count. grad_avgs is used only when
+    centered, momentum_buffers only with momentum > 0.
+    """
 def rsqrt(x: typing.Any) -> Tensor:
     """
     1 / sqrt(x); integer inputs give the default float dtype.
@@ -782,6 +796,12 @@ def set_num_threads(arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
 def setitem(arg0: Tensor, arg1: typing.Any, arg2: typing.Any) -> None:
     """
     x[index] = value, writing through to x's memory.
+    """
+def sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor | None], lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, maximize: bool) -> list[Tensor | None]:
+    """
+    One SGD step over params. momentum_buffers: [] without momentum, else one per parameter (None
+    where none exists yet). Returns, with momentum, each parameter's new buffer or None where one
+    was given; [] without momentum.
     """
 def sigmoid(x: typing.Any) -> Tensor:
     """
