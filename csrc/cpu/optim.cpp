@@ -227,8 +227,8 @@ void rmsprop_step(const std::vector<Tensor>& params, const std::vector<Tensor>& 
     updates.push_back(std::move(u));
   }
   for (const Tensor& step : steps) increment_step(step);
-  const RmspropScalars<double> s{-o.lr,        o.weight_decay, o.alpha,      1 - o.alpha, o.eps, o.momentum,
-                                 o.weight_decay != 0, o.centered, has_momentum, o.maximize};
+  const RmspropScalars<double> s{-o.lr,    o.weight_decay, o.alpha,     1 - o.alpha, o.eps,
+                                 o.momentum, o.weight_decay != 0, o.centered, has_momentum, o.maximize};
   run_updates(updates, optim_kernels().rmsprop, std::vector<RmspropScalars<double>>(params.size(), s));
 }
 
