@@ -90,12 +90,14 @@ struct Update {
   char* buffers[kMaxOperands] = {};
 };
 
+char* data_of(const Tensor& t) { return static_cast<char*>(t.raw_data()); }
+
 Update prepare(const char* optimizer, size_t i, const Tensor& p, const Tensor& g) {
   check_param(optimizer, i, p);
   check_like_param(optimizer, i, p, g, "gradient");
   Update u{p, contiguous(p), contiguous(g)};
-  u.buffers[0] = static_cast<char*>(u.work.raw_data());
-  u.buffers[1] = static_cast<char*>(u.grad.raw_data());
+  u.buffers[0] = data_of(u.work);
+  u.buffers[1] = data_of(u.grad);
   return u;
 }
 
@@ -121,8 +123,6 @@ void run_updates(const std::vector<Update>& updates, const Kernel (&kernel)[2], 
   for (const Update& u : updates)
     if (u.work.storage != u.param.storage) copy_(u.param, u.work);
 }
-
-char* data_of(const Tensor& t) { return static_cast<char*>(t.raw_data()); }
 
 }  // namespace
 

@@ -10,8 +10,8 @@
 //     CPU kernels compute with a fused multiply-add (add with alpha, lerp, addcmul) use mul_add,
 //     which is a true FMA where the target has one (as in PyTorch's AVX2 / AVX-512 kernels) and a
 //     multiply then an add elsewhere (as in its default kernels);
-//   - the files that include this header compile with floating-point contraction off, so no other
-//     multiply and add fuse behind our back.
+//   - the loops that call these (cpu/optim_kernels.inc) compile with floating-point contraction
+//     off, so no other multiply and add fuse behind our back.
 // PyTorch's contiguous sqrt goes through MKL on x86, which is not always correctly rounded; ours
 // is, so results can differ by an ulp there (and that difference then propagates).
 //

@@ -5,6 +5,7 @@ import itertools
 from collections import defaultdict
 
 from .. import _C, _dtype
+from ..creation import from_dlpack
 from ..tensor import Tensor
 
 
@@ -45,7 +46,6 @@ def _as_ember(value):
     anything else unchanged."""
     if isinstance(value, Tensor) or not hasattr(value, "__dlpack__"):
         return value
-    from ..creation import from_dlpack
     return from_dlpack(value)
 
 
