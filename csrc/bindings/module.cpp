@@ -45,5 +45,6 @@ PYBIND11_MODULE(_C, m) {
   ember::bind_matmul(m);
   ember::bind_index(m);
   ember::bind_random(m);
+  ember::bind_optim(m);
   ember::bind_cuda(m);
 }

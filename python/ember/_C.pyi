@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import typing
 import typing_extensions
-__all__: list[str] = ['Tensor', 'abs', 'abs_', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clamp_backward', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dropout', 'dropout_backward', 'dtype', 'elu', 'elu_backward', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'gelu_backward', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'leaky_relu_backward', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'relu_backward', 'remainder', 'reshape', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sigmoid', 'sigmoid_', 'sigmoid_backward', 'sign', 'silu', 'silu_backward', 'sin', 'softmax', 'softplus', 'softplus_backward', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'tanh_backward', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dtype', 'elu', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'remainder', 'reshape', 'rmsprop_step', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
 class dtype:
     """
     Element type of a tensor (ember.float32, ember.int64, ...).
@@ -493,6 +493,15 @@ def abs_(x: typing.Any) -> typing.Any:
     """
     In-place abs; returns x.
     """
+def adagrad_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], state_sums: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: bool) -> None:
+    """
+    One Adagrad step over params; increments each step count.
+    """
+def adam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool, decoupled_weight_decay: bool, maximize: bool) -> None:
+    """
+    One Adam (or, with decoupled_weight_decay, AdamW) step over params; increments each step
+    count (a one-element float tensor). max_exp_avg_sqs is used only with amsgrad.
+    """
 def add(a: typing.Any, b: typing.Any) -> Tensor:
     """
     a + b with broadcasting and PyTorch's type promotion (bool: logical or).
@@ -541,10 +550,6 @@ def clamp(x: typing.Any, min: float | int | bool | None = None, max: float | int
     """
     Limits every element to [min, max]; either bound may be None, not both. Bounds promote the dtype as PyTorch's (an integer tensor with a float bound gives float32).
     """
-def clamp_backward(grad: typing.Any, x: typing.Any, min: typing.SupportsFloat | typing.SupportsIndex | None = None, max: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
-    """
-    grad where min <= x <= max (an absent bound always holds), else 0; NaN x gives 0.
-    """
 def clone(arg0: Tensor) -> Tensor:
     ...
 def contiguous(arg0: Tensor) -> Tensor:
@@ -585,21 +590,9 @@ def div_(a: typing.Any, b: typing.Any) -> typing.Any:
     """
     a /= b in place (a must be a float tensor); returns a.
     """
-def dropout(x: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex = 0.5) -> tuple[Tensor, Tensor]:
-    """
-    (out, mask): mask keeps each element with probability 1 - p (a bool tensor from the global generator), out = x * mask / (1 - p); p == 1 gives zeros.
-    """
-def dropout_backward(grad: typing.Any, mask: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
-    """
-    grad * mask / (1 - p), the gradient of dropout with its saved mask; 0 for p == 1.
-    """
 def elu(x: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     """
     x for x > 0, else alpha * (e**x - 1).
-    """
-def elu_backward(grad: typing.Any, x: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-    """
-    grad where x > 0, else grad * alpha * e**x (x: elu's input; NaN gives NaN).
     """
 def empty(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: numpy.dtype[typing.Any], arg2: typing.Any) -> Tensor:
     ...
@@ -643,10 +636,6 @@ def gelu(x: typing.Any, approximate: str = 'none') -> Tensor:
     """
     x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh').
     """
-def gelu_backward(grad: typing.Any, x: typing.Any, approximate: str = 'none') -> Tensor:
-    """
-    grad * d gelu(x) / dx, for approximate='none' (erf) or 'tanh', as PyTorch's gelu_backward.
-    """
 def get_num_threads() -> int:
     ...
 def getitem(arg0: Tensor, arg1: typing.Any) -> Tensor:
@@ -670,10 +659,6 @@ def le(a: typing.Any, b: typing.Any) -> Tensor:
 def leaky_relu(x: typing.Any, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
     """
     x for x > 0, else negative_slope * x.
-    """
-def leaky_relu_backward(grad: typing.Any, x: typing.Any, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
-    """
-    grad where x > 0, else grad * negative_slope (x = 0 and NaN take the slope, as PyTorch).
     """
 def linspace(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: numpy.dtype[typing.Any], arg4: typing.Any) -> Tensor:
     ...
@@ -787,16 +772,17 @@ def relu_(x: typing.Any) -> typing.Any:
     """
     In-place relu; returns x.
     """
-def relu_backward(grad: typing.Any, out: typing.Any) -> Tensor:
-    """
-    grad where out > 0, else 0 (out: relu's result; NaN out passes grad, as PyTorch).
-    """
 def remainder(a: typing.Any, b: typing.Any) -> Tensor:
     """
     a % b with the sign of b, as Python's %.
     """
 def reshape(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
     ...
+def rmsprop_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], grad_avgs: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: bool, maximize: bool) -> None:
+    """
+    One RMSprop step over params; increments each step count. grad_avgs is used only when
+    centered, momentum_buffers only with momentum > 0.
+    """
 def rsqrt(x: typing.Any) -> Tensor:
     """
     1 / sqrt(x); integer inputs give the default float dtype.
@@ -811,6 +797,12 @@ def setitem(arg0: Tensor, arg1: typing.Any, arg2: typing.Any) -> None:
     """
     x[index] = value, writing through to x's memory.
     """
+def sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor | None], lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, maximize: bool) -> list[Tensor | None]:
+    """
+    One SGD step over params. momentum_buffers: [] without momentum, else one per parameter (None
+    where none exists yet). Returns, with momentum, each parameter's new buffer or None where one
+    was given; [] without momentum.
+    """
 def sigmoid(x: typing.Any) -> Tensor:
     """
     1 / (1 + e**-x), stable for large |x|; integer inputs give the default float dtype.
@@ -819,10 +811,6 @@ def sigmoid_(x: typing.Any) -> typing.Any:
     """
     In-place sigmoid (float tensors); returns x.
     """
-def sigmoid_backward(grad: typing.Any, out: typing.Any) -> Tensor:
-    """
-    grad * (1 - out) * out (out: sigmoid's result).
-    """
 def sign(x: typing.Any) -> Tensor:
     """
     -1, 0 or 1 by the sign of each element (NaN stays NaN).
@@ -830,10 +818,6 @@ def sign(x: typing.Any) -> Tensor:
 def silu(x: typing.Any) -> Tensor:
     """
     x * sigmoid(x) (float tensors).
-    """
-def silu_backward(grad: typing.Any, x: typing.Any) -> Tensor:
-    """
-    grad * s * (1 + x * (1 - s)), s = sigmoid(x).
     """
 def sin(x: typing.Any) -> Tensor:
     """
@@ -846,10 +830,6 @@ def softmax(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor
 def softplus(x: typing.Any, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
     """
     log(1 + e**(beta x)) / beta, and x where beta x > threshold.
-    """
-def softplus_backward(grad: typing.Any, x: typing.Any, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
-    """
-    grad where x * beta > threshold, else grad * sigmoid(beta * x).
     """
 def split(x: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     ...
@@ -888,10 +868,6 @@ def tanh(x: typing.Any) -> Tensor:
 def tanh_(x: typing.Any) -> typing.Any:
     """
     In-place tanh (float tensors); returns x.
-    """
-def tanh_backward(grad: typing.Any, out: typing.Any) -> Tensor:
-    """
-    grad * (1 - out * out) (out: tanh's result).
     """
 def to_device(arg0: Tensor, arg1: typing.Any) -> Tensor:
     ...

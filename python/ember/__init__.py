@@ -29,6 +29,7 @@ from . import autograd
 from . import data
 from . import nn
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from . import optim
 
 device = _C.device
 dtype = _C.dtype
@@ -52,4 +53,5 @@ __all__ = [
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
     "index_select", "gather", "scatter_add", "masked_fill", "nonzero", "Generator",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "data", "nn",
+    "optim",
 ]

@@ -1,0 +1,65 @@
+// Python entry points of the optimizers: one call per parameter group updates every parameter
+// and its state in place (python/ember/optim). Lists are parallel, one element per parameter;
+// state lists an option does not use may be empty. The GIL is released while the kernels run.
+#include <pybind11/stl.h>
+
+#include "bindings/bindings.h"
+#include "cpu/optim.h"
+
+namespace py = pybind11;
+
+namespace ember {
+
+void bind_optim(py::module_& m) {
+  using Tensors = std::vector<Tensor>;
+  using py::arg;
+  auto no_gil = py::call_guard<py::gil_scoped_release>();
+
+  m.def("sgd_step",
+        [](const Tensors& params, const Tensors& grads, const std::vector<std::optional<Tensor>>& momentum_buffers,
+           double lr, double momentum, double dampening, double weight_decay, bool nesterov, bool maximize) {
+          return sgd_step(params, grads, momentum_buffers, {lr, momentum, dampening, weight_decay, nesterov, maximize});
+        },
+        arg("params"), arg("grads"), arg("momentum_buffers"), arg("lr"), arg("momentum"), arg("dampening"),
+        arg("weight_decay"), arg("nesterov"), arg("maximize"), no_gil,
+        "One SGD step over params. momentum_buffers: [] without momentum, else one per parameter (None\n"
+        "where none exists yet). Returns, with momentum, each parameter's new buffer or None where one\n"
+        "was given; [] without momentum.");
+
+  m.def("adam_step",
+        [](const Tensors& params, const Tensors& grads, const Tensors& exp_avgs, const Tensors& exp_avg_sqs,
+           const Tensors& max_exp_avg_sqs, const Tensors& steps, double lr, double beta1, double beta2, double eps,
+           double weight_decay, bool amsgrad, bool decoupled_weight_decay, bool maximize) {
+          adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
+                    {lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize});
+        },
+        arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("max_exp_avg_sqs"), arg("steps"),
+        arg("lr"), arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"), arg("amsgrad"),
+        arg("decoupled_weight_decay"), arg("maximize"), no_gil,
+        "One Adam (or, with decoupled_weight_decay, AdamW) step over params; increments each step\n"
+        "count (a one-element float tensor). max_exp_avg_sqs is used only with amsgrad.");
+
+  m.def("rmsprop_step",
+        [](const Tensors& params, const Tensors& grads, const Tensors& square_avgs, const Tensors& grad_avgs,
+           const Tensors& momentum_buffers, const Tensors& steps, double lr, double alpha, double eps,
+           double weight_decay, double momentum, bool centered, bool maximize) {
+          rmsprop_step(params, grads, square_avgs, grad_avgs, momentum_buffers, steps,
+                       {lr, alpha, eps, weight_decay, momentum, centered, maximize});
+        },
+        arg("params"), arg("grads"), arg("square_avgs"), arg("grad_avgs"), arg("momentum_buffers"), arg("steps"),
+        arg("lr"), arg("alpha"), arg("eps"), arg("weight_decay"), arg("momentum"), arg("centered"),
+        arg("maximize"), no_gil,
+        "One RMSprop step over params; increments each step count. grad_avgs is used only when\n"
+        "centered, momentum_buffers only with momentum > 0.");
+
+  m.def("adagrad_step",
+        [](const Tensors& params, const Tensors& grads, const Tensors& state_sums, const Tensors& steps, double lr,
+           double lr_decay, double weight_decay, double eps, bool maximize) {
+          adagrad_step(params, grads, state_sums, steps, {lr, lr_decay, weight_decay, eps, maximize});
+        },
+        arg("params"), arg("grads"), arg("state_sums"), arg("steps"), arg("lr"), arg("lr_decay"),
+        arg("weight_decay"), arg("eps"), arg("maximize"), no_gil,
+        "One Adagrad step over params; increments each step count.");
+}
+
+}  // namespace ember

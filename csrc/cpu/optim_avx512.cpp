@@ -1,0 +1,3 @@
+// Optimizer update loops compiled for AVX-512 (the build adds the AVX-512 flags to *_avx512.cpp).
+#define EMBER_ISA avx512
+#include "cpu/optim_kernels.inc"

@@ -1,0 +1,3 @@
+// Optimizer update loops compiled for the x86-64 baseline (SSE2), for any CPU.
+#define EMBER_ISA generic
+#include "cpu/optim_kernels.inc"
