@@ -177,7 +177,8 @@ def test_registration_errors():
 def test_named_members_match_torch(pair):
     ours, theirs = pair
     assert names(ours.named_parameters()) == names(theirs.named_parameters())
-    assert names(ours.named_parameters(remove_duplicate=False)) == names(theirs.named_parameters(remove_duplicate=False))
+    all_ours, all_theirs = ours.named_parameters(remove_duplicate=False), theirs.named_parameters(remove_duplicate=False)
+    assert names(all_ours) == names(all_theirs)
     assert names(ours.named_buffers()) == names(theirs.named_buffers())
     assert names(ours.named_modules()) == names(theirs.named_modules())
     assert names(ours.named_children()) == names(theirs.named_children())
@@ -234,7 +235,8 @@ def test_load_state_dict_from_torch_gives_identical_outputs(torch, via):
     if via == "numpy":
         sd = OrderedDict((k, v.numpy()) for k, v in sd.items())
     result = ours.load_state_dict(sd)
-    assert result.missing_keys == [] and result.unexpected_keys == [] and repr(result) == "<All keys matched successfully>"
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert repr(result) == "<All keys matched successfully>"
     assert all(p is q for p, q in zip(ours.parameters(), params_before))  # copied in place, identity kept
     x = np.random.default_rng(0).standard_normal((11, 5))
     expected = theirs(torch.from_numpy(x)).detach().numpy()
