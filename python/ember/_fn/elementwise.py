@@ -99,13 +99,21 @@ class Pow(Function):
         ga = gb = None
         if need[0]:
             # b * a^(b-1); where b == 0 the gradient is 0 (also at a == 0), as in PyTorch
-            ga = _C.mul(g, _C.mul(b, _C.pow(a, _C.sub(b, 1))))
             if type(b) is Tensor:
+                ga = _C.mul(g, _C.mul(b, _C.pow(a, _C.sub(b, 1))))
                 ga = _C.where(_C.eq(b, 0), 0.0, ga)
             elif b == 0:
-                ga = _C.mul(ga, 0.0)
+                ga = _C.full(list(g.shape), 0.0, g.dtype, str(g.device))
+            else:
+                # a Python exponent stays a Python number (b - 1, not _C.sub of two numbers)
+                ga = _C.mul(g, _C.mul(_C.pow(a, b - 1), b))
             ga = cast_grad(ga, ma)
         if need[1]:
+            if type(a) is not Tensor:
+                # a Python base: a 0-d tensor of the output's dtype, so log and the == 0 test below apply
+                a = _C.full([], a, out.dtype, str(out.device))
+            elif a.dtype != out.dtype:
+                a = _C.to_dtype(a, out.dtype)  # log of a float32 base would cost a float64 exponent its precision
             # a^b * log(a); 0 where a == 0 and b >= 0, as in PyTorch
             gb = _C.mul(g, _C.mul(out, _C.log(a)))
             both = _C.mul(_C.eq(a, 0), _C.ge(b, 0))  # bool * bool: logical and
