@@ -410,6 +410,51 @@ class Clamp(_SavesInput):
         return _C.clamp_backward(g, ctx.saved_tensors[0], *ctx.params), None, None
 
 
+def _clamp_bounds(x, lo, hi):
+    """max(x, lo) then min(., hi); each bound a tensor (broadcast), a Python number or None."""
+    out = x
+    if lo is not None:
+        out = _C.maximum(out, lo) if type(lo) is Tensor else _C.clamp(out, lo, None)
+    if hi is not None:
+        out = _C.minimum(out, hi) if type(hi) is Tensor else _C.clamp(out, None, hi)
+    return out
+
+
+class ClampBounds(Function):
+    """clamp with at least one tensor bound. The gradient goes to x where lo <= x <= hi (bounds
+    included, no even split at ties as maximum / minimum would give), to lo where x < lo < hi and
+    to hi where x > hi or hi < lo, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.metas = (meta(x), meta(lo), meta(hi))
+        ctx.save_for_backward(x, lo if type(lo) is Tensor else None, hi if type(hi) is Tensor else None)
+        ctx.scalars = (lo, hi)
+        return _clamp_bounds(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo_t, hi_t = ctx.saved_tensors
+        lo = lo_t if lo_t is not None else ctx.scalars[0]
+        hi = hi_t if hi_t is not None else ctx.scalars[1]
+        mx, mlo, mhi = ctx.metas
+        need = ctx.needs_input_grad
+        inside = to_lo = to_hi = None
+        if lo is not None:
+            inside, to_lo = _C.ge(x, lo), _C.lt(x, lo)
+        if hi is not None:
+            above = _C.le(x, hi)
+            inside = above if inside is None else _C.mul(inside, above)  # bool * bool: and
+            to_hi = _C.gt(x, hi)
+        if lo is not None and hi is not None:
+            to_lo = _C.mul(to_lo, _C.lt(lo, hi))
+            to_hi = _C.add(to_hi, _C.lt(hi, lo))  # bool + bool: or
+        gx = cast_grad(_C.where(inside, g, 0.0), mx) if need[0] else None
+        glo = cast_grad(_C.where(to_lo, g, 0.0), mlo) if need[1] else None
+        ghi = cast_grad(_C.where(to_hi, g, 0.0), mhi) if need[2] else None
+        return gx, glo, ghi
+
+
 class Sign(Function):
     @staticmethod
     def forward(ctx, x):
@@ -475,8 +520,9 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if type(min) is Tensor or type(max) is Tensor:
-        out = x if min is None else maximum(x, min)
-        return out if max is None else minimum(out, max)
+        if needs_grad(x) or needs_grad(min) or needs_grad(max):
+            return ClampBounds.apply(x, min, max)
+        return _clamp_bounds(x, min, max)
     return _clamp_scalar(x, min, max)
 
 
