@@ -8,9 +8,13 @@ from .common import Function, Tensor, _Mode, _saved_output, cast_grad, meta
 
 
 def _reduced_dims(ndim, dims):
-    if dims is None or (not dims and ndim == 0):
+    """The dims a reduction removes, as the kernels read `dims`: None and [] mean all of them; on a
+    0-d tensor dim 0 / -1 names the tensor itself, so nothing is removed."""
+    if dims is None or not dims:
         return list(range(ndim))
-    return sorted(d % ndim if ndim else 0 for d in dims)
+    if ndim == 0:
+        return []
+    return sorted(d % ndim for d in dims)
 
 
 def _keepdim_shape(shape, dims):
