@@ -108,7 +108,8 @@ class IndexPut(Function):
 
 
 class Copy(Function):
-    """out = src broadcast to x's shape in x's dtype (x's old values get no gradient)."""
+    """out = src broadcast to x's shape in x's dtype. x's old values were overwritten: their gradient
+    is zeros (not None, as in PyTorch, so an optimizer still sees a gradient for them)."""
 
     @staticmethod
     def forward(ctx, x, src):
@@ -118,17 +119,21 @@ class Copy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None, cast_grad(g, ctx.src_meta) if ctx.needs_input_grad[1] else None
+        need = ctx.needs_input_grad
+        return (_zeros(g.shape, g) if need[0] else None,
+                cast_grad(g, ctx.src_meta) if need[1] else None)
 
 
 class Fill(Function):
+    """fill_ / zero_: x's old values were overwritten, their gradient is zeros (as in PyTorch)."""
+
     @staticmethod
     def forward(ctx, x, value):
         return _C.full(list(x.shape), value, x.dtype, str(x.device))
 
     @staticmethod
     def backward(ctx, g):
-        return None, None
+        return _zeros(g.shape, g), None
 
 
 class Identity(Function):
