@@ -5,7 +5,8 @@ derivative is a formula of their own call one fused `_C.<op>_backward` kernel; t
 existing `_C` kernels.
 """
 from .. import _C
-from .common import Function, Tensor, _Mode, _saved_output, cast_grad, inplace, meta, needs_grad, needs_grad2
+from .common import (Function, Tensor, _Mode, _saved_output, cast_grad, inplace, meta, needs_grad, needs_grad2,
+                     numbers_only)
 
 
 # ---- binary arithmetic ------------------------------------------------------------------------------
@@ -43,7 +44,7 @@ class Mul(Function):
         need = ctx.needs_input_grad
         ctx.save_for_backward(b if need[0] and type(b) is Tensor else None,
                               a if need[1] and type(a) is Tensor else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = numbers_only(a, b)
         return _C.mul(a, b)
 
     @staticmethod
@@ -64,7 +65,7 @@ class Div(Function):
         out = _C.div(a, b)
         need = ctx.needs_input_grad
         ctx.save_for_backward(b if type(b) is Tensor else None, _saved_output(out) if need[1] else None)
-        ctx.b = b
+        (ctx.b,) = numbers_only(b)
         return out
 
     @staticmethod
@@ -86,7 +87,7 @@ class Pow(Function):
         out = _C.pow(a, b)
         ctx.save_for_backward(a if type(a) is Tensor else None, b if type(b) is Tensor else None,
                               _saved_output(out) if ctx.needs_input_grad[1] else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = numbers_only(a, b)
         return out
 
     @staticmethod
@@ -162,7 +163,7 @@ class Remainder(Function):
     def forward(ctx, a, b):
         ctx.metas = (meta(a), meta(b))
         ctx.save_for_backward(a if type(a) is Tensor else None, b if type(b) is Tensor else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = numbers_only(a, b)
         return _C.remainder(a, b)
 
     @staticmethod
@@ -429,7 +430,7 @@ class ClampBounds(Function):
     def forward(ctx, x, lo, hi):
         ctx.metas = (meta(x), meta(lo), meta(hi))
         ctx.save_for_backward(x, lo if type(lo) is Tensor else None, hi if type(hi) is Tensor else None)
-        ctx.scalars = (lo, hi)
+        ctx.scalars = numbers_only(lo, hi)
         return _clamp_bounds(x, lo, hi)
 
     @staticmethod
