@@ -108,15 +108,16 @@ class ExtremeAlong(Function):
         ctx.shape = x.shape
         ctx.dim = dim % x.ndim if x.ndim else 0
         ctx.keepdim = keepdim
-        ctx.indices = indices
+        ctx.indices = indices  # handed to the caller by max_dim / min_dim
+        ctx.save_for_backward(indices)  # the caller may write to them: backward checks their version
         return values
 
     @staticmethod
     def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
         gx = _C.full(list(ctx.shape), 0.0, g.dtype, str(g.device))
         if len(ctx.shape) == 0:
             return _C.add(gx, g), None, None, None
-        idx = ctx.indices
         if not ctx.keepdim:
             g = _C.unsqueeze(g, ctx.dim)
             idx = _C.unsqueeze(idx, ctx.dim)
