@@ -183,7 +183,9 @@ class Cat(Function):
         sizes = [m[0][ctx.dim] if len(m[0]) else 0 for m in ctx.metas]
         parts = _C.split(g, sizes, ctx.dim)
         need = ctx.needs_input_grad
-        return (None,) + tuple(p if need[i + 1] else None for i, p in enumerate(parts))
+        # inputs of several dtypes were promoted: each gradient goes back in its input's dtype
+        return (None,) + tuple(cast_grad(p, m) if need[i + 1] else None
+                               for i, (p, m) in enumerate(zip(parts, ctx.metas)))
 
 
 class Stack(Function):
@@ -191,14 +193,15 @@ class Stack(Function):
     def forward(ctx, dim, *tensors):
         out = _C.stack(list(tensors), dim)
         ctx.dim = dim % out.ndim
+        ctx.metas = [meta(t) for t in tensors]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        n = g.shape[ctx.dim]
         pre = (slice(None),) * ctx.dim
         need = ctx.needs_input_grad
-        return (None,) + tuple(_C.getitem(g, pre + (i,)) if need[i + 1] else None for i in range(n))
+        return (None,) + tuple(cast_grad(_C.getitem(g, pre + (i,)), m) if need[i + 1] else None
+                               for i, m in enumerate(ctx.metas))
 
 
 class IndexSelect(Function):
