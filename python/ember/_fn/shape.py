@@ -253,16 +253,22 @@ class ScatterAdd(Function):
 
 
 class MaskedFill(Function):
+    """value may be a 0-d tensor requiring grad: it receives the sum of the gradient where mask is set."""
+
     @staticmethod
     def forward(ctx, x, mask, value):
         ctx.save_for_backward(mask)
         ctx.shape = x.shape
+        ctx.value_meta = meta(value)
         return _C.masked_fill(x, mask, value)
 
     @staticmethod
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
-        return sum_to(_C.where(mask, 0.0, g), ctx.shape), None, None
+        need = ctx.needs_input_grad
+        gx = sum_to(_C.where(mask, 0.0, g), ctx.shape) if need[0] else None
+        gv = cast_grad(_C.sum(_C.where(mask, g, 0.0), None, False), ctx.value_meta) if need[2] else None
+        return gx, None, gv
 
 
 # ---- the ops ----------------------------------------------------------------------------------------
@@ -445,12 +451,12 @@ def scatter_add_(x, dim, index, src):
 
 
 def masked_fill(x, mask, value):
-    if _Mode.enabled and type(x) is Tensor and x._requires_grad:
+    if _any_grad((x, value)):
         return MaskedFill.apply(x, mask, value)
     return _C.masked_fill(x, mask, value)
 
 
 def masked_fill_(x, mask, value):
-    if _Mode.enabled and type(x) is Tensor and x._requires_grad:
+    if _any_grad((x, value)):
         return inplace(x, masked_fill, mask, value)
     return _C.copy_(x, _C.masked_fill(x, mask, value))
