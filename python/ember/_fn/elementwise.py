@@ -124,7 +124,8 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """Ties split the gradient evenly between the two inputs, as in PyTorch."""
+    """Ties split the gradient evenly between the two inputs; an input gets no gradient only where
+    it lost the comparison, so a NaN on either side passes the gradient to both, as in PyTorch."""
     _compare = staticmethod(_C.gt)
 
     @staticmethod
@@ -142,9 +143,9 @@ class Maximum(Function):
         tie = _C.eq(a, b)
         ga = gb = None
         if need[0]:
-            ga = cast_grad(_C.where(tie, half, _C.where(ctx._compare(a, b), g, 0.0)), ma)
+            ga = cast_grad(_C.where(ctx._compare(b, a), 0.0, _C.where(tie, half, g)), ma)
         if need[1]:
-            gb = cast_grad(_C.where(tie, half, _C.where(ctx._compare(b, a), g, 0.0)), mb)
+            gb = cast_grad(_C.where(ctx._compare(a, b), 0.0, _C.where(tie, half, g)), mb)
         return ga, gb
 
 
