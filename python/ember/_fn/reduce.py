@@ -145,7 +145,9 @@ class Var(Function):
         centered = _C.sub(x, _C.mean(x, dims, True))
         scale = _C.div(_C.reshape(g, _keepdim_shape(shape, dims)), ctx.denom)
         if ctx.take_sqrt:
-            scale = _C.div(scale, _C.reshape(out, _keepdim_shape(shape, dims)))
+            # d(std) = d(var) / (2 std); where std == 0 (a constant slice) the gradient is 0, as in PyTorch
+            std = _C.reshape(out, _keepdim_shape(shape, dims))
+            scale = _C.where(_C.eq(std, 0), 0.0, _C.div(scale, std))
         else:
             scale = _C.mul(scale, 2.0)
         return _C.mul(centered, scale), None, None, None, None
