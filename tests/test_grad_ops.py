@@ -184,6 +184,15 @@ def test_maximum_minimum_with_ties(op):
     check(fn if torch else efn, [sample((2, 3)), sample((3,))], efn)
 
 
+@with_torch
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_minimum_with_nan(op):
+    # a NaN on either side: no input lost the comparison, both get the gradient (PyTorch's rule)
+    fn = getattr(torch, op)
+    check(fn, [np.array([np.nan, 1.0, np.nan]), np.array([0.0, np.nan, np.nan])], getattr(ember, op),
+          gradcheck=False)
+
+
 def test_remainder_tensor_tensor():
     a = np.array([[2.3, -1.7, 5.0], [0.4, 3.9, -4.6]])
     b = np.array([0.7, 1.1, -1.3])
@@ -376,6 +385,13 @@ def test_max_min_along_dim(op, keepdim):
 def test_var_std(op, dim, correction):
     for keepdim in (False, True):
         check(lambda x: getattr(x, op)(dim, correction=correction, keepdim=keepdim), [sample((2, 3, 4))])
+
+
+@with_torch
+def test_std_of_a_constant_slice_has_zero_gradient():
+    x = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])
+    check(lambda t: t.std(1), [x], gradcheck=False)
+    check(lambda t: t.std(), [np.full((2, 2), 3.0)], gradcheck=False)
 
 
 @pytest.mark.parametrize("op", [pytest.param(op, marks=needs_kernel(f"{op}_backward"))
