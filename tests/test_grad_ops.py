@@ -608,6 +608,13 @@ def test_scatter_add():
     out = ember.scatter_add(ember.zeros(2, 3, dtype=F64), 1, ember.tensor(index), src)
     out.sum().backward()
     assert src.grad.tolist() == [[1.0] * 3] * 2
+    # src larger than index: the elements never read get zero (PyTorch raises on the shape mismatch)
+    src = ember.tensor(np.ones((2, 3)), requires_grad=True)
+    weights = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=F64)
+    (ember.scatter_add(ember.zeros(2, 3, dtype=F64), 1, ember.tensor(index[:, :2]), src) * weights).sum().backward()
+    assert src.grad.tolist() == [[1.0, 2.0, 0.0], [6.0, 5.0, 0.0]]
+    first_row = lambda s: ember.scatter_add(ember.zeros(2, 3, dtype=F64), 0, ember.tensor([[1, 0]]), s)
+    assert ember.autograd.gradcheck(first_row, ember.tensor(np.ones((2, 3)), requires_grad=True))
 
 
 def test_masked_fill():

@@ -242,6 +242,7 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, dim, index, src):
         ctx.dim = dim
+        ctx.src_meta = meta(src)
         ctx.save_for_backward(index)
         return _C.scatter_add_(_C.clone(x), dim, index, src)
 
@@ -249,7 +250,16 @@ class ScatterAdd(Function):
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return (g if need[0] else None, None, None, _C.gather(g, ctx.dim, index) if need[3] else None)
+        gsrc = None
+        if need[3]:
+            gsrc = _C.gather(g, ctx.dim, index)
+            src_shape, src_dtype = ctx.src_meta
+            if gsrc.shape != src_shape:
+                # src may be larger than index: the elements scatter_add never read get zero
+                padded = _C.full(list(src_shape), 0.0, src_dtype, str(g.device))
+                _C.setitem(padded, tuple(slice(0, n) for n in index.shape), gsrc)
+                gsrc = padded
+        return (g if need[0] else None, None, None, gsrc)
 
 
 class MaskedFill(Function):
