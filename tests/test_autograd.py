@@ -388,6 +388,9 @@ def test_custom_function_errors():
         WrongCount.apply(x).sum().backward()
     with pytest.raises(RuntimeError, match=r"WrongShape.backward returned a gradient of shape \(\) .*\(2, 3\)"):
         WrongShape.apply(x).backward()
+    # also caught (and blamed on the right node) when the input is an intermediate result
+    with pytest.raises(RuntimeError, match=r"WrongShape.backward returned a gradient of shape \(\) .*\(2, 3\)"):
+        WrongShape.apply(x * 2).backward()
     y = ReturnsInput.apply(x)
     assert y is not x and x.is_leaf and not y.is_leaf and y._shares_storage(x)
     y.sum().backward()

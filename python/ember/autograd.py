@@ -187,6 +187,7 @@ class Function:
                         out = _C.alias(out)
                         break
                 ctx._edges = edges
+                ctx._shape = out.shape  # the shape every gradient arriving at this node must have
                 out._grad_fn = ctx
                 out._requires_grad = True
         return out
@@ -293,12 +294,13 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
             for e, gi in zip(edges, grads):
                 if e is None:
                     continue
-                if type(e) is Tensor:
+                leaf = type(e) is Tensor
+                if gi is not None and gi.shape != (e.shape if leaf else e._shape):
+                    raise RuntimeError(
+                        f"{type(fn).__name__}.backward returned a gradient of shape {gi.shape} for an input of "
+                        f"shape {e.shape if leaf else e._shape}; each gradient must have its input's shape")
+                if leaf:
                     if gi is not None:
-                        if gi.shape != e.shape:
-                            raise RuntimeError(
-                                f"{type(fn).__name__}.backward returned a gradient of shape {gi.shape} for an "
-                                f"input of shape {e.shape}; each gradient must have its input's shape")
                         to_leaf(e, gi)
                     continue
                 if gi is not None:
