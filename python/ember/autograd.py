@@ -89,6 +89,11 @@ class set_grad_enabled(_GradModeContext):
     def __enter__(self):
         pass
 
+    def __call__(self, func):
+        # As a decorator the mode applies to calls only: undo what __new__ set at decoration time
+        _Mode.enabled = self._prev
+        return super().__call__(func)
+
 
 _FREED = object()  # marks a node whose saved tensors were released by a backward pass
 
@@ -165,6 +170,8 @@ class Function:
                     edges.append(None)
             if needs_graph:
                 ctx.needs_input_grad = tuple(e is not None for e in edges)
+        if not needs_graph:
+            ctx.needs_input_grad = (False,) * len(args)  # a custom forward may read it unconditionally
         prev = _Mode.enabled
         _Mode.enabled = False
         try:
@@ -175,7 +182,12 @@ class Function:
             if type(out) is not Tensor:
                 raise TypeError(f"{cls.__name__}.forward must return one ember.Tensor, got {type(out).__name__}")
             if out.dtype.is_floating_point:
+                for a in args:
+                    if out is a:  # forward returned an input: record on an alias, never on the input itself
+                        out = _C.alias(out)
+                        break
                 ctx._edges = edges
+                ctx._shape = out.shape  # the shape every gradient arriving at this node must have
                 out._grad_fn = ctx
                 out._requires_grad = True
         return out
@@ -282,7 +294,12 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
             for e, gi in zip(edges, grads):
                 if e is None:
                     continue
-                if type(e) is Tensor:
+                leaf = type(e) is Tensor
+                if gi is not None and gi.shape != (e.shape if leaf else e._shape):
+                    raise RuntimeError(
+                        f"{type(fn).__name__}.backward returned a gradient of shape {gi.shape} for an input of "
+                        f"shape {e.shape if leaf else e._shape}; each gradient must have its input's shape")
+                if leaf:
                     if gi is not None:
                         to_leaf(e, gi)
                     continue

@@ -5,7 +5,7 @@ from ..autograd import Function, _Mode, _saved_output
 Tensor = _C.Tensor
 
 __all__ = ["Function", "Tensor", "_Mode", "_saved_output", "needs_grad", "needs_grad2", "sum_to", "meta",
-           "cast_grad", "inplace"]
+           "numbers_only", "cast_grad", "inplace"]
 
 
 def needs_grad(x):
@@ -35,6 +35,13 @@ def sum_to(g, shape):
 def meta(x):
     """(shape, dtype) of a tensor argument, None for a Python scalar."""
     return (x.shape, x.dtype) if type(x) is Tensor else None
+
+
+def numbers_only(*args):
+    """args with tensors replaced by None: what a node may keep outside save_for_backward. A tensor
+    kept on ctx directly would outlive the backward pass (saved tensors are released after it) and
+    hold a layer's activations until the next forward replaces the graph."""
+    return tuple(None if type(a) is Tensor else a for a in args)
 
 
 def cast_grad(g, m):

@@ -5,7 +5,8 @@ derivative is a formula of their own call one fused `_C.<op>_backward` kernel; t
 existing `_C` kernels.
 """
 from .. import _C
-from .common import Function, Tensor, _Mode, _saved_output, cast_grad, inplace, meta, needs_grad, needs_grad2
+from .common import (Function, Tensor, _Mode, _saved_output, cast_grad, inplace, meta, needs_grad, needs_grad2,
+                     numbers_only)
 
 
 # ---- binary arithmetic ------------------------------------------------------------------------------
@@ -43,7 +44,7 @@ class Mul(Function):
         need = ctx.needs_input_grad
         ctx.save_for_backward(b if need[0] and type(b) is Tensor else None,
                               a if need[1] and type(a) is Tensor else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = numbers_only(a, b)
         return _C.mul(a, b)
 
     @staticmethod
@@ -64,7 +65,7 @@ class Div(Function):
         out = _C.div(a, b)
         need = ctx.needs_input_grad
         ctx.save_for_backward(b if type(b) is Tensor else None, _saved_output(out) if need[1] else None)
-        ctx.b = b
+        (ctx.b,) = numbers_only(b)
         return out
 
     @staticmethod
@@ -86,7 +87,7 @@ class Pow(Function):
         out = _C.pow(a, b)
         ctx.save_for_backward(a if type(a) is Tensor else None, b if type(b) is Tensor else None,
                               _saved_output(out) if ctx.needs_input_grad[1] else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = numbers_only(a, b)
         return out
 
     @staticmethod
@@ -99,13 +100,21 @@ class Pow(Function):
         ga = gb = None
         if need[0]:
             # b * a^(b-1); where b == 0 the gradient is 0 (also at a == 0), as in PyTorch
-            ga = _C.mul(g, _C.mul(b, _C.pow(a, _C.sub(b, 1))))
             if type(b) is Tensor:
+                ga = _C.mul(g, _C.mul(b, _C.pow(a, _C.sub(b, 1))))
                 ga = _C.where(_C.eq(b, 0), 0.0, ga)
             elif b == 0:
-                ga = _C.mul(ga, 0.0)
+                ga = _C.full(list(g.shape), 0.0, g.dtype, str(g.device))
+            else:
+                # a Python exponent stays a Python number (b - 1, not _C.sub of two numbers)
+                ga = _C.mul(g, _C.mul(_C.pow(a, b - 1), b))
             ga = cast_grad(ga, ma)
         if need[1]:
+            if type(a) is not Tensor:
+                # a Python base: a 0-d tensor of the output's dtype, so log and the == 0 test below apply
+                a = _C.full([], a, out.dtype, str(out.device))
+            elif a.dtype != out.dtype:
+                a = _C.to_dtype(a, out.dtype)  # log of a float32 base would cost a float64 exponent its precision
             # a^b * log(a); 0 where a == 0 and b >= 0, as in PyTorch
             gb = _C.mul(g, _C.mul(out, _C.log(a)))
             both = _C.mul(_C.eq(a, 0), _C.ge(b, 0))  # bool * bool: logical and
@@ -115,7 +124,8 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """Ties split the gradient evenly between the two inputs, as in PyTorch."""
+    """Ties split the gradient evenly between the two inputs; an input gets no gradient only where
+    it lost the comparison, so a NaN on either side passes the gradient to both, as in PyTorch."""
     _compare = staticmethod(_C.gt)
 
     @staticmethod
@@ -133,9 +143,9 @@ class Maximum(Function):
         tie = _C.eq(a, b)
         ga = gb = None
         if need[0]:
-            ga = cast_grad(_C.where(tie, half, _C.where(ctx._compare(a, b), g, 0.0)), ma)
+            ga = cast_grad(_C.where(ctx._compare(b, a), 0.0, _C.where(tie, half, g)), ma)
         if need[1]:
-            gb = cast_grad(_C.where(tie, half, _C.where(ctx._compare(b, a), g, 0.0)), mb)
+            gb = cast_grad(_C.where(ctx._compare(a, b), 0.0, _C.where(tie, half, g)), mb)
         return ga, gb
 
 
@@ -154,7 +164,7 @@ class Remainder(Function):
     def forward(ctx, a, b):
         ctx.metas = (meta(a), meta(b))
         ctx.save_for_backward(a if type(a) is Tensor else None, b if type(b) is Tensor else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = numbers_only(a, b)
         return _C.remainder(a, b)
 
     @staticmethod
@@ -402,6 +412,51 @@ class Clamp(_SavesInput):
         return _C.clamp_backward(g, ctx.saved_tensors[0], *ctx.params), None, None
 
 
+def _clamp_bounds(x, lo, hi):
+    """max(x, lo) then min(., hi); each bound a tensor (broadcast), a Python number or None."""
+    out = x
+    if lo is not None:
+        out = _C.maximum(out, lo) if type(lo) is Tensor else _C.clamp(out, lo, None)
+    if hi is not None:
+        out = _C.minimum(out, hi) if type(hi) is Tensor else _C.clamp(out, None, hi)
+    return out
+
+
+class ClampBounds(Function):
+    """clamp with at least one tensor bound. The gradient goes to x where lo <= x <= hi (bounds
+    included, no even split at ties as maximum / minimum would give), to lo where x < lo < hi and
+    to hi where x > hi or hi < lo, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.metas = (meta(x), meta(lo), meta(hi))
+        ctx.save_for_backward(x, lo if type(lo) is Tensor else None, hi if type(hi) is Tensor else None)
+        ctx.scalars = numbers_only(lo, hi)
+        return _clamp_bounds(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo_t, hi_t = ctx.saved_tensors
+        lo = lo_t if lo_t is not None else ctx.scalars[0]
+        hi = hi_t if hi_t is not None else ctx.scalars[1]
+        mx, mlo, mhi = ctx.metas
+        need = ctx.needs_input_grad
+        inside = to_lo = to_hi = None
+        if lo is not None:
+            inside, to_lo = _C.ge(x, lo), _C.lt(x, lo)
+        if hi is not None:
+            above = _C.le(x, hi)
+            inside = above if inside is None else _C.mul(inside, above)  # bool * bool: and
+            to_hi = _C.gt(x, hi)
+        if lo is not None and hi is not None:
+            to_lo = _C.mul(to_lo, _C.lt(lo, hi))
+            to_hi = _C.add(to_hi, _C.lt(hi, lo))  # bool + bool: or
+        gx = cast_grad(_C.where(inside, g, 0.0), mx) if need[0] else None
+        glo = cast_grad(_C.where(to_lo, g, 0.0), mlo) if need[1] else None
+        ghi = cast_grad(_C.where(to_hi, g, 0.0), mhi) if need[2] else None
+        return gx, glo, ghi
+
+
 class Sign(Function):
     @staticmethod
     def forward(ctx, x):
@@ -467,8 +522,9 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if type(min) is Tensor or type(max) is Tensor:
-        out = x if min is None else maximum(x, min)
-        return out if max is None else minimum(out, max)
+        if needs_grad(x) or needs_grad(min) or needs_grad(max):
+            return ClampBounds.apply(x, min, max)
+        return _clamp_bounds(x, min, max)
     return _clamp_scalar(x, min, max)
 
 

@@ -8,9 +8,13 @@ from .common import Function, Tensor, _Mode, _saved_output, cast_grad, meta
 
 
 def _reduced_dims(ndim, dims):
-    if dims is None or (not dims and ndim == 0):
+    """The dims a reduction removes, as the kernels read `dims`: None and [] mean all of them; on a
+    0-d tensor dim 0 / -1 names the tensor itself, so nothing is removed."""
+    if dims is None or not dims:
         return list(range(ndim))
-    return sorted(d % ndim if ndim else 0 for d in dims)
+    if ndim == 0:
+        return []
+    return sorted(d % ndim for d in dims)
 
 
 def _keepdim_shape(shape, dims):
@@ -104,15 +108,16 @@ class ExtremeAlong(Function):
         ctx.shape = x.shape
         ctx.dim = dim % x.ndim if x.ndim else 0
         ctx.keepdim = keepdim
-        ctx.indices = indices
+        ctx.indices = indices  # handed to the caller by max_dim / min_dim
+        ctx.save_for_backward(indices)  # the caller may write to them: backward checks their version
         return values
 
     @staticmethod
     def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
         gx = _C.full(list(ctx.shape), 0.0, g.dtype, str(g.device))
         if len(ctx.shape) == 0:
             return _C.add(gx, g), None, None, None
-        idx = ctx.indices
         if not ctx.keepdim:
             g = _C.unsqueeze(g, ctx.dim)
             idx = _C.unsqueeze(idx, ctx.dim)
@@ -140,7 +145,9 @@ class Var(Function):
         centered = _C.sub(x, _C.mean(x, dims, True))
         scale = _C.div(_C.reshape(g, _keepdim_shape(shape, dims)), ctx.denom)
         if ctx.take_sqrt:
-            scale = _C.div(scale, _C.reshape(out, _keepdim_shape(shape, dims)))
+            # d(std) = d(var) / (2 std); where std == 0 (a constant slice) the gradient is 0, as in PyTorch
+            std = _C.reshape(out, _keepdim_shape(shape, dims))
+            scale = _C.where(_C.eq(std, 0), 0.0, _C.div(scale, std))
         else:
             scale = _C.mul(scale, 2.0)
         return _C.mul(centered, scale), None, None, None, None

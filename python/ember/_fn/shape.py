@@ -108,7 +108,8 @@ class IndexPut(Function):
 
 
 class Copy(Function):
-    """out = src broadcast to x's shape in x's dtype (x's old values get no gradient)."""
+    """out = src broadcast to x's shape in x's dtype. x's old values were overwritten: their gradient
+    is zeros (not None, as in PyTorch, so an optimizer still sees a gradient for them)."""
 
     @staticmethod
     def forward(ctx, x, src):
@@ -118,17 +119,21 @@ class Copy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None, cast_grad(g, ctx.src_meta) if ctx.needs_input_grad[1] else None
+        need = ctx.needs_input_grad
+        return (_zeros(g.shape, g) if need[0] else None,
+                cast_grad(g, ctx.src_meta) if need[1] else None)
 
 
 class Fill(Function):
+    """fill_ / zero_: x's old values were overwritten, their gradient is zeros (as in PyTorch)."""
+
     @staticmethod
     def forward(ctx, x, value):
         return _C.full(list(x.shape), value, x.dtype, str(x.device))
 
     @staticmethod
     def backward(ctx, g):
-        return None, None
+        return _zeros(g.shape, g), None
 
 
 class Identity(Function):
@@ -178,7 +183,9 @@ class Cat(Function):
         sizes = [m[0][ctx.dim] if len(m[0]) else 0 for m in ctx.metas]
         parts = _C.split(g, sizes, ctx.dim)
         need = ctx.needs_input_grad
-        return (None,) + tuple(p if need[i + 1] else None for i, p in enumerate(parts))
+        # inputs of several dtypes were promoted: each gradient goes back in its input's dtype
+        return (None,) + tuple(cast_grad(p, m) if need[i + 1] else None
+                               for i, (p, m) in enumerate(zip(parts, ctx.metas)))
 
 
 class Stack(Function):
@@ -186,14 +193,15 @@ class Stack(Function):
     def forward(ctx, dim, *tensors):
         out = _C.stack(list(tensors), dim)
         ctx.dim = dim % out.ndim
+        ctx.metas = [meta(t) for t in tensors]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        n = g.shape[ctx.dim]
         pre = (slice(None),) * ctx.dim
         need = ctx.needs_input_grad
-        return (None,) + tuple(_C.getitem(g, pre + (i,)) if need[i + 1] else None for i in range(n))
+        return (None,) + tuple(cast_grad(_C.getitem(g, pre + (i,)), m) if need[i + 1] else None
+                               for i, m in enumerate(ctx.metas))
 
 
 class IndexSelect(Function):
@@ -234,6 +242,7 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, dim, index, src):
         ctx.dim = dim
+        ctx.src_meta = meta(src)
         ctx.save_for_backward(index)
         return _C.scatter_add_(_C.clone(x), dim, index, src)
 
@@ -241,20 +250,35 @@ class ScatterAdd(Function):
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return (g if need[0] else None, None, None, _C.gather(g, ctx.dim, index) if need[3] else None)
+        gsrc = None
+        if need[3]:
+            gsrc = _C.gather(g, ctx.dim, index)
+            src_shape, src_dtype = ctx.src_meta
+            if gsrc.shape != src_shape:
+                # src may be larger than index: the elements scatter_add never read get zero
+                padded = _C.full(list(src_shape), 0.0, src_dtype, str(g.device))
+                _C.setitem(padded, tuple(slice(0, n) for n in index.shape), gsrc)
+                gsrc = padded
+        return (g if need[0] else None, None, None, gsrc)
 
 
 class MaskedFill(Function):
+    """value may be a 0-d tensor requiring grad: it receives the sum of the gradient where mask is set."""
+
     @staticmethod
     def forward(ctx, x, mask, value):
         ctx.save_for_backward(mask)
         ctx.shape = x.shape
+        ctx.value_meta = meta(value)
         return _C.masked_fill(x, mask, value)
 
     @staticmethod
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
-        return sum_to(_C.where(mask, 0.0, g), ctx.shape), None, None
+        need = ctx.needs_input_grad
+        gx = sum_to(_C.where(mask, 0.0, g), ctx.shape) if need[0] else None
+        gv = cast_grad(_C.sum(_C.where(mask, g, 0.0), None, False), ctx.value_meta) if need[2] else None
+        return gx, None, gv
 
 
 # ---- the ops ----------------------------------------------------------------------------------------
@@ -437,12 +461,12 @@ def scatter_add_(x, dim, index, src):
 
 
 def masked_fill(x, mask, value):
-    if _Mode.enabled and type(x) is Tensor and x._requires_grad:
+    if _any_grad((x, value)):
         return MaskedFill.apply(x, mask, value)
     return _C.masked_fill(x, mask, value)
 
 
 def masked_fill_(x, mask, value):
-    if _Mode.enabled and type(x) is Tensor and x._requires_grad:
+    if _any_grad((x, value)):
         return inplace(x, masked_fill, mask, value)
     return _C.copy_(x, _C.masked_fill(x, mask, value))
