@@ -112,6 +112,7 @@ class Function:
     _saved = ()
     _versions = ()
     _retained = None
+    _builtin = False  # ember's own ops set it: their forward calls only _C (see _fn/common.py)
     needs_input_grad = ()
 
     @staticmethod
@@ -158,27 +159,33 @@ class Function:
     @classmethod
     def apply(cls, *args):
         ctx = object.__new__(cls)
-        needs_graph = False
+        edges = None
         if _Mode.enabled:
-            edges = []
-            for a in args:
+            for i, a in enumerate(args):
                 if type(a) is Tensor and a._requires_grad:
+                    if edges is None:
+                        edges = [None] * len(args)
                     fn = a._grad_fn
-                    edges.append(a if fn is None else fn)
-                    needs_graph = True
-                else:
-                    edges.append(None)
-            if needs_graph:
-                ctx.needs_input_grad = tuple(e is not None for e in edges)
-        if not needs_graph:
+                    edges[i] = a if fn is None else fn
+        if edges is not None:
+            ctx.needs_input_grad = tuple([e is not None for e in edges])
+        else:
             ctx.needs_input_grad = (False,) * len(args)  # a custom forward may read it unconditionally
+        if cls._builtin:
+            out = cls.forward(ctx, *args)
+            if edges is not None:
+                ctx._edges = edges
+                ctx._shape = out.shape  # the shape every gradient arriving at this node must have
+                out._grad_fn = ctx
+                out._requires_grad = True
+            return out
         prev = _Mode.enabled
         _Mode.enabled = False
         try:
             out = cls.forward(ctx, *args)
         finally:
             _Mode.enabled = prev
-        if needs_graph:
+        if edges is not None:
             if type(out) is not Tensor:
                 raise TypeError(f"{cls.__name__}.forward must return one ember.Tensor, got {type(out).__name__}")
             if out.dtype.is_floating_point:
