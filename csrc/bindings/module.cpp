@@ -44,5 +44,6 @@ PYBIND11_MODULE(_C, m) {
   ember::bind_matmul(m);
   ember::bind_index(m);
   ember::bind_random(m);
+  ember::bind_loss(m);
   ember::bind_cuda(m);
 }
