@@ -1,0 +1,102 @@
+// Per-element loss formulas, each written once beside its derivative: the CPU loops of
+// cpu/loss.cpp and a CUDA twin call these. x is the prediction (input), y the target; every `_bwd`
+// is d(loss)/dx for one element, to be multiplied by the incoming gradient (and any weight).
+// T is float or double. The formulas follow PyTorch's kernels, so that values and gradients agree
+// with torch.nn.functional to rounding.
+//
+// Same linkage rules as scalar_math.h (static inline, C headers only): it may be included by
+// per-ISA translation units.
+#pragma once
+#include "ops/scalar_math.h"
+
+namespace ember {
+
+// ---- regression losses: functions of the difference d = x - y ------------------------------------
+template <class T>
+EMBER_SCALAR T mse_loss_fwd(T x, T y) {
+  const T d = x - y;
+  return d * d;
+}
+template <class T>
+EMBER_SCALAR T mse_loss_bwd(T x, T y) {
+  return T(2) * (x - y);
+}
+
+template <class T>
+EMBER_SCALAR T l1_loss_fwd(T x, T y) {
+  return math_abs(x - y);
+}
+// sign(d): 0 at d == 0 (the subgradient PyTorch picks); NaN stays NaN.
+template <class T>
+EMBER_SCALAR T l1_loss_bwd(T x, T y) {
+  return sign_fwd(x - y);
+}
+
+// Quadratic inside |d| < delta, linear (slope delta) outside; delta > 0.
+template <class T>
+EMBER_SCALAR T huber_loss_fwd(T x, T y, T delta) {
+  const T z = math_abs(x - y);
+  return z < delta ? T(0.5) * z * z : delta * (z - T(0.5) * delta);
+}
+// d clamped to [-delta, delta]; NaN stays NaN.
+template <class T>
+EMBER_SCALAR T huber_loss_bwd(T x, T y, T delta) {
+  const T d = x - y;
+  return d < -delta ? -delta : (d > delta ? delta : d);
+}
+
+// Huber divided by beta: 0.5 d^2 / beta inside |d| < beta, |d| - beta / 2 outside. beta == 0 is the
+// L1 loss (PyTorch dispatches it to l1_loss), so it never divides by zero.
+template <class T>
+EMBER_SCALAR T smooth_l1_loss_fwd(T x, T y, T beta) {
+  const T z = math_abs(x - y);
+  return z < beta ? T(0.5) * z * z / beta : z - T(0.5) * beta;
+}
+template <class T>
+EMBER_SCALAR T smooth_l1_loss_bwd(T x, T y, T beta) {
+  const T d = x - y;
+  if (beta == T(0)) return sign_fwd(d);
+  return d < -beta ? T(-1) : (d > beta ? T(1) : d / beta);
+}
+
+// ---- binary classification ------------------------------------------------------------------------
+// -(y log x + (1 - y) log(1 - x)) for a probability x in [0, 1]. Each log is clamped at -100, as
+// PyTorch does, so x = 0 or 1 gives a large finite loss instead of inf (and 0 * -inf never makes
+// NaN).
+template <class T>
+EMBER_SCALAR T clamped_log(T p) {
+  const T l = math_log(p);
+  return l < T(-100) ? T(-100) : l;
+}
+template <class T>
+EMBER_SCALAR T binary_cross_entropy_fwd(T x, T y) {
+  return (y - T(1)) * clamped_log(T(1) - x) - y * clamped_log(x);
+}
+// (x - y) / (x (1 - x)), its denominator held above 1e-12 as in PyTorch so that x = 0 or 1 stays
+// finite.
+template <class T>
+EMBER_SCALAR T binary_cross_entropy_bwd(T x, T y) {
+  const T denominator = (T(1) - x) * x;
+  return (x - y) / (denominator > T(1e-12) ? denominator : T(1e-12));
+}
+
+// On logits x: (1 - y) x + L softplus(-x) with L = 1 + (pos_weight - 1) y, and
+// softplus(-x) = max(-x, 0) + log1p(exp(-|x|)), which never overflows. With pos_weight = 1 it is
+// max(x, 0) - x y + log1p(exp(-|x|)).
+template <class T>
+EMBER_SCALAR T softplus_of_negative(T x) {
+  return (x < T(0) ? -x : T(0)) + math_log1p(math_exp(-math_abs(x)));
+}
+template <class T>
+EMBER_SCALAR T binary_cross_entropy_with_logits_fwd(T x, T y, T pos_weight) {
+  const T log_weight = T(1) + (pos_weight - T(1)) * y;
+  return (T(1) - y) * x + log_weight * softplus_of_negative(x);
+}
+// L sigmoid(x) - pos_weight y (sigmoid(x) - y when pos_weight = 1).
+template <class T>
+EMBER_SCALAR T binary_cross_entropy_with_logits_bwd(T x, T y, T pos_weight) {
+  const T log_weight = T(1) + (pos_weight - T(1)) * y;
+  return log_weight * sigmoid_fwd(x) - pos_weight * y;
+}
+
+}  // namespace ember
