@@ -72,12 +72,13 @@ template <class T>
 EMBER_SCALAR T binary_cross_entropy_fwd(T x, T y) {
   return (y - T(1)) * clamped_log(T(1) - x) - y * clamped_log(x);
 }
-// (x - y) / (x (1 - x)), its denominator held above 1e-12 as in PyTorch so that x = 0 or 1 stays
-// finite.
+// (x - y) / (x (1 - x)), its denominator held above PyTorch's epsilon so that x = 0 or 1 stays
+// finite. The epsilon is the float 1e-12 in every dtype, as in PyTorch, so float64 agrees exactly.
 template <class T>
 EMBER_SCALAR T binary_cross_entropy_bwd(T x, T y) {
+  const T epsilon = T(1e-12f);
   const T denominator = (T(1) - x) * x;
-  return (x - y) / (denominator > T(1e-12) ? denominator : T(1e-12));
+  return (x - y) / (denominator > epsilon ? denominator : epsilon);
 }
 
 // On logits x: (1 - y) x + L softplus(-x) with L = 1 + (pos_weight - 1) y, and
