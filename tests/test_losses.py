@@ -115,6 +115,14 @@ def test_cross_entropy_of_strided_inputs(torch, dtype):
         args["target"] = RNG.random(shape)
         compare(torch, L.cross_entropy, torch.nn.functional.cross_entropy, args, ["input", "target"], dtype,
                 "strided")
+    # several tiles of positions per sample, with every option
+    logits, _, row_shape = class_case((2, 5, 2100))
+    target = np.where(RNG.random(row_shape) < 0.2, -100, RNG.integers(0, 5, row_shape))
+    for reduction in REDUCTIONS:
+        args = dict(input=logits, target=target, weight=RNG.random(5), label_smoothing=0.2, reduction=reduction)
+        compare(torch, L.cross_entropy, torch.nn.functional.cross_entropy, args, ["input"], dtype)
+        args["target"] = RNG.random((2, 5, 2100))
+        compare(torch, L.cross_entropy, torch.nn.functional.cross_entropy, args, ["input", "target"], dtype)
     # a transposed (C, N) view, rows 33 apart
     a = RNG.standard_normal((7, 33))
     x = ember.from_numpy(a.astype(NP[dtype])).transpose(0, 1).requires_grad_()
@@ -170,6 +178,12 @@ def test_cross_entropy_propagates_nan():
     grad = ember.autograd.grad(loss, x)[0].numpy()
     assert np.isnan(grad[1]).all() and np.isfinite(grad[[0, 2]]).all()
     assert np.isnan(L.cross_entropy(x, ember.from_numpy(RNG.random((3, 4)))).item())
+    # the tiled path for (N, C, d): NaN stays in its position
+    x = ember.from_numpy(np.ascontiguousarray(logits.T[None])).requires_grad_()  # (1, 4, 3)
+    per_position = L.cross_entropy(x, ember.tensor([[0, 1, 2]]), reduction="none")
+    assert np.isnan(per_position.numpy()[0, 1]) and np.isfinite(per_position.numpy()[0, [0, 2]]).all()
+    grad = ember.autograd.grad(per_position, x, ember.ones((1, 3), dtype=ember.float64))[0].numpy()
+    assert np.isnan(grad[0, :, 1]).all() and np.isfinite(grad[0, :, [0, 2]]).all()
 
 
 def test_cross_entropy_results_do_not_depend_on_thread_count():

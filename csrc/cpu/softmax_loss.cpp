@@ -4,8 +4,8 @@
 // Shape convention: the input (N, C, d1, ...) is seen as [N, C, inner], inner = d1 * ...; (C,) is
 // one unbatched sample. A row is the C values of one (n, d1, ...) position, `inner` elements apart
 // (contiguous in the common (N, C) case). Targets hold one class index per row (int64, shape
-// (N, d1, ...)) or class probabilities (the input's shape). Rows are processed in order (n, then
-// position), so neighbouring strided rows share cache lines.
+// (N, d1, ...)) or class probabilities (the input's shape). Strided rows are processed in tiles of
+// neighbouring positions, so that every pass reads contiguous segments.
 //
 // Per row, with lse = max + log(sum exp(x - max)), weights w (all 1 when absent), smoothing eps:
 //   class index t:     loss = (1 - eps) w[t] (lse - x[t]) + eps / C * sum_c w[c] (lse - x[c])
@@ -24,7 +24,9 @@
 // Sums (the exponentials, the total loss) accumulate in double. Reductions add fixed blocks of rows
 // in order, so results do not depend on the thread count. Argument checks, including every class
 // index, run before any parallel region.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -38,37 +40,59 @@ namespace ember {
 namespace cpu {
 namespace {
 
-// ---- row kernels: n values `stride` apart --------------------------------------------------------
+// ---- row and tile kernels -------------------------------------------------------------------------
+// A contiguous row (inner == 1) runs on the SIMD max / exp-sum kernels; strided rows (inner > 1) go
+// in tiles of w neighbouring rows of one sample, each class a contiguous segment of w values, so the
+// same kernels work column-wise.
 
-// The largest value; NaN when any is NaN.
+// The largest of n >= 1 contiguous values; NaN when any is NaN.
 template <class T>
-T row_max(const T* x, int64_t n, int64_t stride) {
-  if (stride == 1) {
-    if constexpr (std::is_same<T, float>::value) return reduce_kernels().max_f32(x, n);
-    else return reduce_kernels().max_f64(x, n);
-  }
-  T m = x[0];
-  for (int64_t i = 0; i < n; ++i) {
-    const T v = x[i * stride];
-    if (v != v) return v;
-    if (v > m) m = v;
-  }
-  return m;
+T row_max(const T* x, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) return reduce_kernels().max_f32(x, n);
+  else return reduce_kernels().max_f64(x, n);
 }
 
 // sum of exp(x - shift) for shift the row's maximum; each term is stored in y unless y is null.
 template <class T>
-double row_exp_sum(const T* x, T* y, int64_t n, int64_t stride, T shift) {
-  if constexpr (std::is_same<T, float>::value)
-    if (stride == 1) return reduce_kernels().exp_sum_f32(x, y, n, shift);
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const T e = std::exp(x[i * stride] - shift);
-    if (y) y[i * stride] = e;
-    sum += e;
+double row_exp_sum(const T* x, T* y, int64_t n, T shift) {
+  if constexpr (std::is_same<T, float>::value) {
+    return reduce_kernels().exp_sum_f32(x, y, n, shift);
+  } else {
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const T e = std::exp(x[i] - shift);
+      if (y) y[i] = e;
+      sum += e;
+    }
+    return sum;
   }
-  return sum;
 }
+
+// max[k] = the largest of x[c * step + k] over classes c < n, for k < w; NaN sticks.
+template <class T>
+void column_max(T* max, const T* x, int64_t step, int64_t n, int64_t w) {
+  std::fill(max, max + w, -std::numeric_limits<T>::infinity());
+  if constexpr (std::is_same<T, float>::value) reduce_kernels().column_max_f32(max, x, step, n, w);
+  else reduce_kernels().column_max_f64(max, x, step, n, w);
+}
+
+// y[k] = exp(x[k] - shift[k]) for k < w, and sum[k] += y[k].
+template <class T>
+void exp_shifted_add(const T* x, const T* shift, T* y, double* sum, int64_t w) {
+  if constexpr (std::is_same<T, float>::value)
+    reduce_kernels().exp_shifted_f32(x, shift, y, w);
+  else
+    for (int64_t k = 0; k < w; ++k) y[k] = std::exp(x[k] - shift[k]);
+  for (int64_t k = 0; k < w; ++k) sum[k] += y[k];
+}
+
+// Per-tile scratch, allocated once per thread.
+template <class T>
+struct TileScratch {
+  std::vector<T> values, coef, spread;
+  std::vector<double> sum, acc;
+  explicit TileScratch(int64_t w) : values(w), coef(w), spread(w), sum(w), acc(w) {}
+};
 
 // One call's rows: logits (and probability targets, and dx) share the [N, C, inner] layout.
 template <class T>
@@ -85,73 +109,141 @@ struct ClassRows {
   int64_t offset(int64_t r) const { return (r / inner) * n_classes * inner + r % inner; }
   double w(int64_t c) const { return weight ? (double)weight[c] : 1.0; }
   bool ignored(int64_t r) const { return indices && indices[r] == ignore_index; }
+  double uniform() const { return smoothing / (double)n_classes; }
+  // q[c] of a probability target: (1 - eps) p + eps / C
+  double smoothed(T p) const { return (1 - smoothing) * (double)p + uniform(); }
+
+  // ---- contiguous rows (inner == 1) ----
 
   // The loss of row r; stores the row's maximum in *max_out.
   double loss(int64_t r, T* max_out) const {
-    const int64_t off = offset(r), C = n_classes;
-    const T* x = logits + off;
-    const T m = row_max(x, C, inner);
+    const int64_t C = n_classes;
+    const T* x = logits + r * C;
+    const T m = row_max(x, C);
     *max_out = m;
     if (ignored(r)) return 0;
-    const double lse = (double)m + std::log(row_exp_sum<T>(x, nullptr, C, inner, m));
-    const double uniform = smoothing / (double)C;
+    const double lse = (double)m + std::log(row_exp_sum<T>(x, nullptr, C, m));
     if (indices) {
       const int64_t t = indices[r];
-      double loss = (1 - smoothing) * w(t) * (lse - (double)x[t * inner]);
+      double loss = (1 - smoothing) * w(t) * (lse - (double)x[t]);
       if (smoothing > 0) {
         double smooth = 0;
-        for (int64_t c = 0; c < C; ++c) smooth += w(c) * (lse - (double)x[c * inner]);
-        loss += uniform * smooth;
+        for (int64_t c = 0; c < C; ++c) smooth += w(c) * (lse - (double)x[c]);
+        loss += uniform() * smooth;
       }
       return loss;
     }
-    const T* p = probs + off;
+    const T* p = probs + r * C;
     double loss = 0;
-    for (int64_t c = 0; c < C; ++c) {
-      const double q = (1 - smoothing) * (double)p[c * inner] + uniform;
-      loss += w(c) * q * (lse - (double)x[c * inner]);
-    }
+    for (int64_t c = 0; c < C; ++c) loss += w(c) * smoothed(p[c]) * (lse - (double)x[c]);
     return loss;
   }
 
   // d(loss)/d(row r) times `scale`, written to the same row of dx.
   void grad(int64_t r, T max, double scale, T* dx_base) const {
-    const int64_t off = offset(r), C = n_classes, step = inner;
-    const T* x = logits + off;
-    T* dx = dx_base + off;
+    const int64_t C = n_classes;
+    const T* x = logits + r * C;
+    T* dx = dx_base + r * C;
     if (ignored(r)) {
-      for (int64_t c = 0; c < C; ++c) dx[c * step] = T(0);
+      std::fill(dx, dx + C, T(0));
       return;
     }
-    const double inv_sum = 1.0 / row_exp_sum<T>(x, dx, C, step, max);  // dx = exp(x - max)
-    const double uniform = smoothing / (double)C;
+    const double inv_sum = 1.0 / row_exp_sum<T>(x, dx, C, max);  // dx = exp(x - max)
     if (indices) {
       const int64_t t = indices[r];
       const double target_weight = (1 - smoothing) * w(t);
-      const T softmax_coef = (T)(scale * (target_weight + uniform * weight_sum) * inv_sum);
-      const T uniform_coef = (T)(scale * uniform);
+      const T softmax_coef = (T)(scale * (target_weight + uniform() * weight_sum) * inv_sum);
+      const T spread = (T)(scale * uniform());
       if (weight)
-        for (int64_t c = 0; c < C; ++c) dx[c * step] = softmax_coef * dx[c * step] - uniform_coef * weight[c];
+        for (int64_t c = 0; c < C; ++c) dx[c] = softmax_coef * dx[c] - spread * weight[c];
       else
-        for (int64_t c = 0; c < C; ++c) dx[c * step] = softmax_coef * dx[c * step] - uniform_coef;
-      dx[t * step] -= (T)(scale * target_weight);
+        for (int64_t c = 0; c < C; ++c) dx[c] = softmax_coef * dx[c] - spread;
+      dx[t] -= (T)(scale * target_weight);
+      return;
+    }
+    const T* p = probs + r * C;
+    double weighted_mass = 0;  // sum_k w[k] q[k]
+    for (int64_t c = 0; c < C; ++c) weighted_mass += w(c) * smoothed(p[c]);
+    const T softmax_coef = (T)(scale * weighted_mass * inv_sum);
+    const T keep = (T)(1 - smoothing), spread = (T)uniform(), s = (T)scale;
+    for (int64_t c = 0; c < C; ++c) dx[c] = softmax_coef * dx[c] - s * (weight ? weight[c] : T(1)) * (keep * p[c] + spread);
+  }
+
+  // ---- tiles of strided rows (inner > 1): rows r .. r + w - 1 of one sample ----
+
+  // Their losses into loss[k] and maxima into max_out[k].
+  void tile_loss(int64_t r, int64_t w_tile, T* max_out, double* loss, TileScratch<T>& s) const {
+    const int64_t C = n_classes, step = inner, off = offset(r);
+    const T* x = logits + off;
+    column_max(max_out, x, step, C, w_tile);
+    double* lse = s.sum.data();
+    std::fill(lse, lse + w_tile, 0.0);
+    for (int64_t c = 0; c < C; ++c) exp_shifted_add(x + c * step, max_out, s.values.data(), lse, w_tile);
+    for (int64_t k = 0; k < w_tile; ++k) lse[k] = (double)max_out[k] + std::log(lse[k]);
+    std::fill(loss, loss + w_tile, 0.0);
+    if (indices) {
+      for (int64_t k = 0; k < w_tile; ++k) {
+        const int64_t t = indices[r + k];
+        if (t != ignore_index) loss[k] = (1 - smoothing) * w(t) * (lse[k] - (double)x[t * step + k]);
+      }
+      if (smoothing > 0) {
+        for (int64_t c = 0; c < C; ++c) {
+          const double wc = uniform() * w(c);
+          for (int64_t k = 0; k < w_tile; ++k) loss[k] += wc * (lse[k] - (double)x[c * step + k]);
+        }
+        for (int64_t k = 0; k < w_tile; ++k)
+          if (ignored(r + k)) loss[k] = 0;
+      }
       return;
     }
     const T* p = probs + off;
-    double weighted_mass = 0;  // sum_k w[k] q[k]
-    for (int64_t c = 0; c < C; ++c) weighted_mass += w(c) * ((1 - smoothing) * (double)p[c * step] + uniform);
-    const T softmax_coef = (T)(scale * weighted_mass * inv_sum);
-    const T keep = (T)(1 - smoothing), spread = (T)uniform, s = (T)scale;
     for (int64_t c = 0; c < C; ++c) {
-      const T q = keep * p[c * step] + spread;
-      dx[c * step] = softmax_coef * dx[c * step] - s * (weight ? weight[c] : T(1)) * q;
+      const double wc = w(c);
+      for (int64_t k = 0; k < w_tile; ++k) loss[k] += wc * smoothed(p[c * step + k]) * (lse[k] - (double)x[c * step + k]);
+    }
+  }
+
+  // Their gradients times scale(r + k), written to the same rows of dx.
+  template <class Scale>
+  void tile_grad(int64_t r, int64_t w_tile, const T* maxima, const Scale& scale, T* dx_base, TileScratch<T>& s) const {
+    const int64_t C = n_classes, step = inner, off = offset(r);
+    const T* x = logits + off;
+    T* dx = dx_base + off;
+    double* sum = s.sum.data();
+    std::fill(sum, sum + w_tile, 0.0);
+    for (int64_t c = 0; c < C; ++c) exp_shifted_add(x + c * step, maxima, dx + c * step, sum, w_tile);
+    const T* p = probs ? probs + off : nullptr;
+    if (p) {  // s.acc: sum_k w[k] q[k] per row
+      std::fill(s.acc.begin(), s.acc.begin() + w_tile, 0.0);
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t k = 0; k < w_tile; ++k) s.acc[k] += w(c) * smoothed(p[c * step + k]);
+    }
+    for (int64_t k = 0; k < w_tile; ++k) {
+      const double g = scale(r + k);
+      const double mass = p ? s.acc[k] : (1 - smoothing) * w(indices[r + k]) + uniform() * weight_sum;
+      s.coef[k] = ignored(r + k) ? T(0) : (T)(g * mass / sum[k]);
+      s.spread[k] = (T)(g * (p ? 1.0 : uniform()));
+    }
+    for (int64_t c = 0; c < C; ++c) {
+      T* d = dx + c * step;
+      const T wc = weight ? weight[c] : T(1);
+      if (p)
+        for (int64_t k = 0; k < w_tile; ++k)
+          d[k] = s.coef[k] * d[k] - s.spread[k] * wc * (T)smoothed(p[c * step + k]);
+      else
+        for (int64_t k = 0; k < w_tile; ++k) d[k] = s.coef[k] * d[k] - s.spread[k] * wc;
+    }
+    if (p) return;
+    for (int64_t k = 0; k < w_tile; ++k) {
+      const int64_t t = indices[r + k];
+      if (t != ignore_index) {
+        dx[t * step + k] -= (T)(scale(r + k) * (1 - smoothing) * w(t));
+      } else {
+        for (int64_t c = 0; c < C; ++c) dx[c * step + k] = T(0);
+      }
     }
   }
 };
-
-// Rows per thread below which the row loop stays on one thread: about kElementwiseGrain / 4
-// logits (each costs an exp and a few passes).
-int64_t row_grain(int64_t n_classes) { return std::max<int64_t>(1, kElementwiseGrain / 4 / n_classes); }
 
 // ---- argument checking ----------------------------------------------------------------------------
 
@@ -306,22 +398,47 @@ RowScale row_scale(const Tensor& grad, const Shape& row_shape, Reduction reducti
   return scale;
 }
 
-// Adds per-row losses: blocks of rows whose total size is about kChunk logits, summed in order.
-template <class F>
-double sum_rows(int64_t rows, int64_t n_classes, const F& row_loss) {
-  const int64_t block = std::max<int64_t>(1, kChunk / n_classes), n_blocks = (rows + block - 1) / block;
-  std::vector<double> partial(n_blocks);
-  parallel_for(0, n_blocks, std::max<int64_t>(1, row_grain(n_classes) / block), [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k) {
-      double sum = 0;
-      for (int64_t r = k * block, end = std::min(rows, (k + 1) * block); r < end; ++r) sum += row_loss(r);
-      partial[k] = sum;
+// The work split: tasks of consecutive rows, fixed by the shape (never by the thread count) so that
+// reductions add the same partial sums in the same order. Contiguous rows go in blocks of about
+// kChunk logits, strided rows in tiles of up to kColumnTile / 4 neighbours of one sample.
+struct RowTasks {
+  const ClassLayout& l;
+  bool tiled;
+  int64_t rows_per_task, tiles_per_sample = 1, n_tasks;
+
+  explicit RowTasks(const ClassLayout& layout) : l(layout), tiled(layout.inner > 1) {
+    if (tiled) {
+      rows_per_task = std::min(l.inner, kColumnTile / 4);
+      tiles_per_sample = (l.inner + rows_per_task - 1) / rows_per_task;
+      n_tasks = l.n_batch * tiles_per_sample;
+    } else {
+      rows_per_task = std::max<int64_t>(1, kChunk / l.n_classes);
+      n_tasks = (l.rows() + rows_per_task - 1) / rows_per_task;
     }
-  });
-  double total = 0;
-  for (double p : partial) total += p;
-  return total;
-}
+  }
+  // [first row, end row) of task t
+  std::pair<int64_t, int64_t> range(int64_t t) const {
+    if (!tiled) return {t * rows_per_task, std::min(l.rows(), (t + 1) * rows_per_task)};
+    const int64_t sample = t / tiles_per_sample, k0 = (t % tiles_per_sample) * rows_per_task;
+    return {sample * l.inner + k0, sample * l.inner + std::min(l.inner, k0 + rows_per_task)};
+  }
+  // Tasks per thread below which the work stays on one thread: about kElementwiseGrain / 4 logits
+  // (each costs an exponential and a few passes).
+  int64_t grain() const { return std::max<int64_t>(1, kElementwiseGrain / 4 / (rows_per_task * l.n_classes)); }
+
+  // f(first_row, end_row, scratch) for every task, in parallel.
+  template <class T, class F>
+  void run(const F& f) const {
+    parallel_for(0, n_tasks, grain(), [&](int64_t b, int64_t e) {
+      TileScratch<T> scratch(tiled ? rows_per_task : 0);
+      std::vector<double> losses(rows_per_task);
+      for (int64_t t = b; t < e; ++t) {
+        auto [r0, r1] = range(t);
+        f(t, r0, r1, scratch, losses.data());
+      }
+    });
+  }
+};
 
 Tensor reduced_loss(double total, double mean_divisor, Reduction reduction, DType dtype) {
   return full({}, reduction == Reduction::Mean ? total / mean_divisor : total, dtype);
@@ -335,22 +452,31 @@ std::pair<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& targ
                                         int64_t ignore_index, Reduction reduction, double label_smoothing) {
   CrossEntropyCall call = prepare_cross_entropy(logits, target, weight, ignore_index, label_smoothing);
   const ClassLayout& l = call.layout;
+  const RowTasks tasks(l);
   Tensor row_max = empty(l.row_shape, call.dtype);
-  Tensor loss;
+  Tensor loss = empty(reduction == Reduction::None ? l.row_shape : Shape{}, call.dtype);
   dispatch_float(call.dtype, [&](auto tag) {
     using T = decltype(tag);
     const ClassRows<T> rows = call.rows<T>(ignore_index, label_smoothing);
     T* max_out = row_max.data<T>();
-    if (reduction == Reduction::None) {
-      loss = empty(l.row_shape, call.dtype);
-      T* out = loss.data<T>();
-      parallel_for(0, l.rows(), row_grain(l.n_classes), [&](int64_t b, int64_t e) {
-        for (int64_t r = b; r < e; ++r) out[r] = (T)rows.loss(r, max_out + r);
-      });
-      return;
-    }
-    double total = sum_rows(l.rows(), l.n_classes, [&](int64_t r) { return rows.loss(r, max_out + r); });
-    loss = reduced_loss(total, call.mean_divisor, reduction, call.dtype);
+    T* per_row = reduction == Reduction::None ? loss.data<T>() : nullptr;
+    std::vector<double> partial(tasks.n_tasks);
+    tasks.run<T>([&](int64_t t, int64_t r0, int64_t r1, TileScratch<T>& scratch, double* losses) {
+      if (tasks.tiled)
+        rows.tile_loss(r0, r1 - r0, max_out + r0, losses, scratch);
+      else
+        for (int64_t r = r0; r < r1; ++r) losses[r - r0] = rows.loss(r, max_out + r);
+      double sum = 0;
+      for (int64_t r = r0; r < r1; ++r) {
+        sum += losses[r - r0];
+        if (per_row) per_row[r] = (T)losses[r - r0];
+      }
+      partial[t] = sum;
+    });
+    if (per_row) return;
+    double total = 0;
+    for (double p : partial) total += p;
+    *loss.data<T>() = (T)(reduction == Reduction::Mean ? total / call.mean_divisor : total);
   });
   return {loss, row_max};
 }
@@ -365,6 +491,7 @@ Tensor cross_entropy_backward(const Tensor& grad, const Tensor& logits, const Te
               shape_str(l.row_shape), " and dtype ", dtype_name(call.dtype), "; got ", shape_str(row_max_in.shape),
               " ", dtype_name(row_max_in.dtype));
   const RowScale scale = row_scale(grad, l.row_shape, reduction, call.mean_divisor, "cross_entropy");
+  const RowTasks tasks(l);
   Tensor row_max = contiguous(row_max_in);
   Tensor dx = empty(call.logits.shape, call.dtype);
   dispatch_float(call.dtype, [&](auto tag) {
@@ -372,8 +499,11 @@ Tensor cross_entropy_backward(const Tensor& grad, const Tensor& logits, const Te
     const ClassRows<T> rows = call.rows<T>(ignore_index, label_smoothing);
     const T* maxima = row_max.data<T>();
     T* out = dx.data<T>();
-    parallel_for(0, l.rows(), row_grain(l.n_classes), [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) rows.grad(r, maxima[r], scale(r), out);
+    tasks.run<T>([&](int64_t, int64_t r0, int64_t r1, TileScratch<T>& scratch, double*) {
+      if (tasks.tiled)
+        rows.tile_grad(r0, r1 - r0, maxima + r0, scale, out, scratch);
+      else
+        for (int64_t r = r0; r < r1; ++r) rows.grad(r, maxima[r], scale(r), out);
     });
   });
   return dx;
