@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import ember
-from conftest import FLOAT_DTYPES, NP, assert_close, noncontiguous
+from conftest import FLOAT_DTYPES, NP, assert_close, capabilities, noncontiguous, run_under_capability
 from ember.nn import _losses as L
 
 _C = ember._C
@@ -325,6 +325,37 @@ def test_elementwise_losses_propagate_nan():
         assert np.isnan(per_element[1]) and np.isfinite(per_element[[0, 2]]).all(), fn.__name__
     assert np.isnan(L.mse_loss(ember.zeros(0), ember.zeros(0)).item())  # mean of nothing, as PyTorch
     assert L.mse_loss(ember.zeros(0), ember.zeros(0), reduction="sum").item() == 0
+
+
+def test_every_cpu_path_agrees_with_float64():
+    # float32 runs on the SIMD formulas of each path (odd length: a vector tail), float64 on the plain loop
+    code = """
+import numpy as np, ember
+_C = ember._C
+rng = np.random.default_rng(5)
+x, y = rng.standard_normal(1037), rng.standard_normal(1037)
+p, t = 1 / (1 + np.exp(-3 * x)), rng.random(1037)
+w, pw = rng.random(1037), 2 * rng.random(1037)
+calls = [("mse_loss", (x, y), ()), ("l1_loss", (x, y), ()), ("huber_loss", (x, y), (0.7,)),
+         ("smooth_l1_loss", (x, y), (0.5,)), ("smooth_l1_loss", (x, y), (0.0,)),
+         ("binary_cross_entropy", (p, t, w), ()), ("binary_cross_entropy_with_logits", (3 * x, t, w), ())]
+ok = []
+for name, arrays, params in calls:
+    for dtype in (np.float32,):
+        e32 = [ember.from_numpy(a.astype(np.float32)) for a in arrays]
+        e64 = [ember.from_numpy(a.astype(np.float32).astype(np.float64)) for a in arrays]
+        if name == "binary_cross_entropy_with_logits":
+            e32, e64 = e32 + ["none", ember.from_numpy(pw.astype(np.float32))], e64 + ["none", ember.from_numpy(pw)]
+        else:
+            e32, e64 = e32 + ["none"] + list(params), e64 + ["none"] + list(params)
+        f, b = getattr(_C, name), getattr(_C, name + "_backward")
+        g = ember.from_numpy(rng.standard_normal(1037).astype(np.float32))
+        for got, want in [(f(*e32), f(*e64)), (b(g, *e32), b(g.double(), *e64))]:
+            ok.append(np.allclose(got.numpy(), want.numpy(), rtol=2e-5, atol=1e-5))
+print(all(ok), ok)
+"""
+    for cap in capabilities():
+        assert run_under_capability(cap, code).startswith("True"), cap
 
 
 # ---- central differences ---------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ namespace ember {
 namespace {
 
 using OptTensor = std::optional<Tensor>;
-using cpu::PointwiseLoss;
 using cpu::Reduction;
 using cpu::parse_reduction;
 

@@ -4,20 +4,24 @@
 // Shape convention: input and target broadcast to one shape S (the regression losses; PyTorch
 // warns about it, which the Python layer does) or must be equal (the BCE pair); weight and
 // pos_weight broadcast to S. Each operand is made a contiguous S-shaped array of the compute dtype
-// once, which is free in the usual call (contiguous, equal shapes, one dtype), so the kernels are
-// flat loops over the per-element formulas of ops/loss_math.h.
+// once, which is free in the usual call (contiguous, equal shapes, one dtype), so the kernels
+// (loss_kernels.inc, per ISA: SIMD for float32) are flat loops over the formulas of ops/loss_math.h.
 //
-// Reductions sum fixed chunks of kChunk elements in double and add the chunks in order, so the
-// result does not depend on the thread count. 'mean' of no elements is NaN (0 / 0), as in PyTorch.
+// Work goes in fixed chunks of kChunk elements; reductions sum each chunk in double and add the
+// chunks in order, so the result does not depend on the thread count. 'mean' of no elements is NaN
+// (0 / 0), as in PyTorch.
 #include "cpu/loss.h"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "core/errors.h"
 #include "core/parallel.h"
+#include "cpu/loss_kernels.h"
 #include "cpu/reduce.h"
-#include "ops/loss_math.h"
 
 namespace ember {
 namespace cpu {
@@ -36,127 +40,73 @@ const char* pointwise_loss_name(PointwiseLoss loss) {
     case PointwiseLoss::Huber: return "huber_loss";
     case PointwiseLoss::SmoothL1: return "smooth_l1_loss";
     case PointwiseLoss::BinaryCrossEntropy: return "binary_cross_entropy";
-    case PointwiseLoss::BinaryCrossEntropyWithLogits: break;
+    default: break;
   }
   return "binary_cross_entropy_with_logits";
 }
 
 namespace {
 
-// ---- the formulas, selected at compile time ----------------------------------------------------
-// fwd / bwd(x, y, aux): aux is delta or beta (a constant), pos_weight (per element) or unused.
-template <PointwiseLoss L> struct Formula;
-template <> struct Formula<PointwiseLoss::Mse> {
-  template <class T> static T fwd(T x, T y, T) { return mse_loss_fwd(x, y); }
-  template <class T> static T bwd(T x, T y, T) { return mse_loss_bwd(x, y); }
-};
-template <> struct Formula<PointwiseLoss::L1> {
-  template <class T> static T fwd(T x, T y, T) { return l1_loss_fwd(x, y); }
-  template <class T> static T bwd(T x, T y, T) { return l1_loss_bwd(x, y); }
-};
-template <> struct Formula<PointwiseLoss::Huber> {
-  template <class T> static T fwd(T x, T y, T delta) { return huber_loss_fwd(x, y, delta); }
-  template <class T> static T bwd(T x, T y, T delta) { return huber_loss_bwd(x, y, delta); }
-};
-template <> struct Formula<PointwiseLoss::SmoothL1> {
-  template <class T> static T fwd(T x, T y, T beta) { return smooth_l1_loss_fwd(x, y, beta); }
-  template <class T> static T bwd(T x, T y, T beta) { return smooth_l1_loss_bwd(x, y, beta); }
-};
-template <> struct Formula<PointwiseLoss::BinaryCrossEntropy> {
-  template <class T> static T fwd(T x, T y, T) { return binary_cross_entropy_fwd(x, y); }
-  template <class T> static T bwd(T x, T y, T) { return binary_cross_entropy_bwd(x, y); }
-};
-template <> struct Formula<PointwiseLoss::BinaryCrossEntropyWithLogits> {
-  template <class T> static T fwd(T x, T y, T pos_weight) { return binary_cross_entropy_with_logits_fwd(x, y, pos_weight); }
-  template <class T> static T bwd(T x, T y, T pos_weight) { return binary_cross_entropy_with_logits_bwd(x, y, pos_weight); }
-};
-
-template <class F>
-decltype(auto) dispatch_loss(PointwiseLoss loss, F&& f) {
-  switch (loss) {
-    case PointwiseLoss::Mse: return f(Formula<PointwiseLoss::Mse>{});
-    case PointwiseLoss::L1: return f(Formula<PointwiseLoss::L1>{});
-    case PointwiseLoss::Huber: return f(Formula<PointwiseLoss::Huber>{});
-    case PointwiseLoss::SmoothL1: return f(Formula<PointwiseLoss::SmoothL1>{});
-    case PointwiseLoss::BinaryCrossEntropy: return f(Formula<PointwiseLoss::BinaryCrossEntropy>{});
-    case PointwiseLoss::BinaryCrossEntropyWithLogits: break;
-  }
-  return f(Formula<PointwiseLoss::BinaryCrossEntropyWithLogits>{});
+const LossKernels& loss_kernels() {
+  static const LossKernels table = [] {
+    LossKernels t{};
+    switch (cpu_capability()) {
+      case CpuCapability::AVX512: avx512::fill_loss_kernels(&t); break;
+      case CpuCapability::AVX2: avx2::fill_loss_kernels(&t); break;
+      default: generic::fill_loss_kernels(&t); break;
+    }
+    return t;
+  }();
+  return table;
 }
 
-// The elements of one call: contiguous arrays of n values (weight and pos_weight may be absent).
-template <class T, class F>
-struct Elements {
-  const T* x;
-  const T* y;
-  const T* weight;      // null: 1
-  const T* pos_weight;  // null: `param` for every element
-  T param;
+template <class T>
+LossForwardKernel<T> forward_kernel(PointwiseLoss loss) {
+  if constexpr (std::is_same<T, float>::value) return loss_kernels().forward_f32[(int)loss];
+  else return loss_kernels().forward_f64[(int)loss];
+}
 
-  T loss(int64_t i) const {
-    const T l = F::fwd(x[i], y[i], pos_weight ? pos_weight[i] : param);
-    return weight ? l * weight[i] : l;
-  }
-  T grad(int64_t i) const {
-    const T d = F::bwd(x[i], y[i], pos_weight ? pos_weight[i] : param);
-    return weight ? d * weight[i] : d;
-  }
-};
+template <class T>
+LossBackwardKernel<T> backward_kernel(PointwiseLoss loss) {
+  if constexpr (std::is_same<T, float>::value) return loss_kernels().backward_f32[(int)loss];
+  else return loss_kernels().backward_f64[(int)loss];
+}
 
-// Elements per thread below which the loop stays on one thread (log / exp per element is slower
+// Chunks per thread below which the work stays on one thread (a log or exp per element costs more
 // than a copy).
-constexpr int64_t kLossGrain = kElementwiseGrain / 4;
+int64_t chunk_grain() { return std::max<int64_t>(1, kElementwiseGrain / 4 / kChunk); }
+int64_t chunk_count(int64_t n) { return (n + kChunk - 1) / kChunk; }
 
-template <class T, class F>
-double sum_losses(const Elements<T, F>& el, int64_t begin, int64_t end) {
-  double acc[4] = {0, 0, 0, 0};
-  int64_t i = begin;
-  for (; i + 4 <= end; i += 4)
-    for (int k = 0; k < 4; ++k) acc[k] += (double)el.loss(i + k);
-  for (; i < end; ++i) acc[0] += (double)el.loss(i);
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-template <class T, class F>
-Tensor forward_kernel(const Elements<T, F>& el, const Shape& shape, Reduction reduction) {
-  const int64_t n = shape_numel(shape);
-  if (reduction == Reduction::None) {
-    Tensor out = empty(shape, dtype_of<T>::value);
-    T* o = out.data<T>();
-    parallel_for(0, n, kLossGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) o[i] = el.loss(i);
-    });
-    return out;
-  }
-  const int64_t n_chunks = (n + kChunk - 1) / kChunk;
+template <class T>
+Tensor run_forward(PointwiseLoss loss, const LossArrays<T>& arrays, const Shape& shape, Reduction reduction) {
+  const LossForwardKernel<T> kernel = forward_kernel<T>(loss);
+  const int64_t n = shape_numel(shape), n_chunks = chunk_count(n);
+  Tensor out = empty(reduction == Reduction::None ? shape : Shape{}, dtype_of<T>::value);
+  T* per_element = reduction == Reduction::None ? out.data<T>() : nullptr;
   std::vector<double> partial(n_chunks);
-  parallel_for(0, n_chunks, std::max<int64_t>(1, kLossGrain / kChunk), [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) partial[c] = sum_losses(el, c * kChunk, std::min(n, (c + 1) * kChunk));
+  parallel_for(0, n_chunks, chunk_grain(), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) partial[c] = kernel(arrays, per_element, c * kChunk, std::min(n, (c + 1) * kChunk));
   });
+  if (per_element) return out;
   double total = 0;
   for (double p : partial) total += p;
-  if (reduction == Reduction::Mean) total /= (double)n;
-  return full({}, total, dtype_of<T>::value);
+  *out.data<T>() = (T)(reduction == Reduction::Mean ? total / (double)n : total);
+  return out;
 }
 
-template <class T, class F>
-Tensor backward_kernel(const Elements<T, F>& el, const Tensor& grad, const Shape& shape, Reduction reduction) {
+template <class T>
+Tensor run_backward(PointwiseLoss loss, const LossArrays<T>& arrays, const Tensor& grad, const Shape& shape,
+                    Reduction reduction) {
+  const LossBackwardKernel<T> kernel = backward_kernel<T>(loss);
   const int64_t n = shape_numel(shape);
   Tensor dx = empty(shape, dtype_of<T>::value);
+  Tensor g = contiguous(to_dtype(grad, dtype_of<T>::value));
+  const T* per_element = reduction == Reduction::None ? g.data<T>() : nullptr;
+  T scale = 0;
+  if (!per_element) scale = (T)(reduction == Reduction::Mean ? (double)*g.data<T>() / (double)n : *g.data<T>());
   T* d = dx.data<T>();
-  if (reduction == Reduction::None) {
-    Tensor g = contiguous(to_dtype(grad, dtype_of<T>::value));
-    const T* gp = g.data<T>();
-    parallel_for(0, n, kLossGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) d[i] = gp[i] * el.grad(i);
-    });
-    return dx;
-  }
-  double g = 0;
-  dispatch_float(grad.dtype, [&](auto tag) { g = (double)*grad.data<decltype(tag)>(); });
-  const T scale = (T)(reduction == Reduction::Mean ? g / (double)n : g);
-  parallel_for(0, n, kLossGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) d[i] = scale * el.grad(i);
+  parallel_for(0, chunk_count(n), chunk_grain(), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) kernel(arrays, per_element, scale, d, c * kChunk, std::min(n, (c + 1) * kChunk));
   });
   return dx;
 }
@@ -240,15 +190,17 @@ void check_probabilities(const T* x, int64_t n) {
                 "); apply sigmoid first or use binary_cross_entropy_with_logits");
 }
 
-// The constant third argument of the formulas: delta or beta, or pos_weight's default of 1.
-double constant_aux(PointwiseLoss loss, double param) {
-  return loss == PointwiseLoss::BinaryCrossEntropyWithLogits ? 1.0 : param;
-}
-
-template <class T, class F>
-Elements<T, F> elements_of(const Operands& ops, double aux) {
+template <class T>
+LossArrays<T> arrays_of(PointwiseLoss loss, const Operands& ops, double param) {
+  // pos_weight defaults to 1; delta and beta come as `param`
+  const double aux = loss == PointwiseLoss::BinaryCrossEntropyWithLogits ? 1.0 : param;
   return {ops.input.data<T>(), ops.target.data<T>(), ops.weight ? ops.weight->data<T>() : nullptr,
           ops.pos_weight ? ops.pos_weight->data<T>() : nullptr, (T)aux};
+}
+
+// smooth_l1 with beta = 0 is the L1 loss, as PyTorch computes it (its formula would divide by 0).
+PointwiseLoss formula_for(PointwiseLoss loss, double param) {
+  return loss == PointwiseLoss::SmoothL1 && param == 0 ? PointwiseLoss::L1 : loss;
 }
 
 }  // namespace
@@ -260,9 +212,7 @@ Tensor pointwise_loss(PointwiseLoss loss, const Tensor& input, const Tensor& tar
   return dispatch_float(ops.dtype, [&](auto tag) {
     using T = decltype(tag);
     if (loss == PointwiseLoss::BinaryCrossEntropy) check_probabilities(ops.input.data<T>(), ops.input.numel());
-    return dispatch_loss(loss, [&](auto formula) {
-      return forward_kernel(elements_of<T, decltype(formula)>(ops, constant_aux(loss, param)), ops.shape, reduction);
-    });
+    return run_forward<T>(formula_for(loss, param), arrays_of<T>(loss, ops, param), ops.shape, reduction);
   });
 }
 
@@ -278,9 +228,7 @@ Tensor pointwise_loss_backward(PointwiseLoss loss, const Tensor& grad, const Ten
               " but the loss has shape ", shape_str(want));
   return dispatch_float(ops.dtype, [&](auto tag) {
     using T = decltype(tag);
-    return dispatch_loss(loss, [&](auto formula) {
-      return backward_kernel(elements_of<T, decltype(formula)>(ops, constant_aux(loss, param)), grad, ops.shape, reduction);
-    });
+    return run_backward<T>(formula_for(loss, param), arrays_of<T>(loss, ops, param), grad, ops.shape, reduction);
   });
 }
 

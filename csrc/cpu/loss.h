@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/tensor.h"
+#include "cpu/loss_kernels.h"
 
 namespace ember {
 namespace cpu {
@@ -36,7 +37,7 @@ Tensor nll_loss_backward(const Tensor& grad, const Tensor& log_probs, const Tens
                          const std::optional<Tensor>& weight, int64_t ignore_index, Reduction reduction);
 
 // ---- loss.cpp ------------------------------------------------------------------------------------
-enum class PointwiseLoss { Mse, L1, Huber, SmoothL1, BinaryCrossEntropy, BinaryCrossEntropyWithLogits };
+// PointwiseLoss (ops/loss_math.h) names the loss.
 const char* pointwise_loss_name(PointwiseLoss loss);  // "mse_loss", ...
 
 // One loss per element of broadcast(input, target), optionally times `weight` (broadcast to it),
