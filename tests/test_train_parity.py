@@ -46,10 +46,11 @@ def _models(dtype, act="Tanh", sizes=(5, 16, 8, 3)):
 def _batches(dtype, n_steps=50, batch=7, n_in=5, n_classes=3, regression=False):
     rng = np.random.default_rng(1)
     npdt = np.float32 if dtype == ember.float32 else np.float64
+    teacher = rng.standard_normal((n_in, n_classes))  # a learnable target: a fixed linear map of x
     out = []
     for _ in range(n_steps):
         x = rng.standard_normal((batch, n_in)).astype(npdt)
-        y = rng.standard_normal((batch, n_classes)).astype(npdt) if regression else rng.integers(0, n_classes, batch)
+        y = (x @ teacher).astype(npdt) if regression else np.argmax(x @ teacher, axis=1)
         out.append((x, y))
     return out
 
@@ -72,7 +73,7 @@ def _train(model, opt, loss_fn, batches, lib, extra=None):
 def _check_curves(ours, theirs, dtype):
     assert np.all(np.isfinite(theirs))
     np.testing.assert_allclose(ours, theirs, rtol=CURVE_RTOL[dtype], atol=CURVE_RTOL[dtype] * 1e-2)
-    assert theirs[-1] < theirs[0], "the reference run should learn something, else the test proves little"
+    assert theirs[-10:].mean() < theirs[:10].mean(), "the reference run should learn, else the test proves little"
 
 
 @pytest.mark.parametrize("dtype", [ember.float32, ember.float64], ids=["float32", "float64"])

@@ -46,6 +46,9 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim);
 
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
+// Gradients of softmax / log_softmax along dim from their output and the output's gradient.
+Tensor softmax_backward(const Tensor& grad, const Tensor& out, int64_t dim);
+Tensor log_softmax_backward(const Tensor& grad, const Tensor& out, int64_t dim);
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim);
 
 // ---- the engine --------------------------------------------------------------------------------

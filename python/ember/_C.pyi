@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import typing
 import typing_extensions
-__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'add', 'add_', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dtype', 'elu', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'get_num_threads', 'getitem', 'gt', 'index_select', 'initial_seed', 'le', 'leaky_relu', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'remainder', 'reshape', 'rmsprop_step', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'add', 'add_', 'alias', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'binary_cross_entropy', 'binary_cross_entropy_backward', 'binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits_backward', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clamp_backward', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cross_entropy', 'cross_entropy_backward', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dropout', 'dropout_backward', 'dtype', 'elu', 'elu_backward', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'gelu_backward', 'get_num_threads', 'getitem', 'gt', 'huber_loss', 'huber_loss_backward', 'index_put_', 'index_select', 'initial_seed', 'l1_loss', 'l1_loss_backward', 'le', 'leaky_relu', 'leaky_relu_backward', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'log_softmax_backward', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mse_loss', 'mse_loss_backward', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nll_loss', 'nll_loss_backward', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'relu_backward', 'remainder', 'reshape', 'rmsprop_step', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sigmoid_backward', 'sign', 'silu', 'silu_backward', 'sin', 'smooth_l1_loss', 'smooth_l1_loss_backward', 'softmax', 'softmax_backward', 'softplus', 'softplus_backward', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'tanh_backward', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
 class dtype:
     """
     Element type of a tensor (ember.float32, ember.int64, ...).
@@ -98,7 +98,10 @@ class Tensor:
     A multi-dimensional array of one dtype on one device, with NumPy broadcasting,
     zero-copy views (reshape, transpose, slicing, expand) and NumPy / DLPack interop.
     """
+    _grad_fn = None
     _is_ember_tensor: typing.ClassVar[bool] = True
+    _requires_grad: typing.ClassVar[bool] = False
+    grad = None
     @classmethod
     def __new__(cls, *args, **kwargs):
         ...
@@ -113,7 +116,9 @@ class Tensor:
     def __copy__(self):
         ...
     def __deepcopy__(self, memo):
-        ...
+        """
+        A new leaf with copied values, the same requires_grad, .grad and attributes.
+        """
     def __dlpack__(self, *, stream = None, max_version = None, dl_device = None, copy = None):
         ...
     def __dlpack_device__(self):
@@ -176,7 +181,7 @@ class Tensor:
         ...
     def __reduce__(self):
         """
-        Pickles the values (through NumPy), dtype and device; views come back as fresh tensors.
+        A parameter pickles as its values plus requires_grad and comes back a parameter.
         """
     def __repr__(self):
         ...
@@ -226,6 +231,10 @@ class Tensor:
         ...
     def argmin(self, dim = None, keepdim = False):
         ...
+    def backward(self, gradient = None, retain_graph = None, create_graph = False, inputs = None):
+        """
+        Accumulates the gradient of this tensor into .grad of every leaf it depends on.
+        """
     def bool(self):
         ...
     def broadcast_to(self, shape):
@@ -258,6 +267,14 @@ class Tensor:
         ...
     def data_ptr(self) -> int:
         ...
+    def detach(self):
+        """
+        The same memory, cut out of the graph (requires_grad False).
+        """
+    def detach_(self):
+        """
+        Cuts this tensor out of the graph in place.
+        """
     def dim(self) -> int:
         ...
     def div(self, other):
@@ -372,12 +389,20 @@ class Tensor:
         ...
     def remainder(self, other):
         ...
+    def requires_grad_(self, requires_grad = True):
+        """
+        Sets requires_grad in place and returns self.
+        """
     def reshape(self, *shape):
         """
         Same data in a new shape; a view when the strides allow it, else a copy.
         """
     def reshape_as(self, other):
         ...
+    def retain_grad(self):
+        """
+        Keeps .grad on this non-leaf tensor after backward().
+        """
     def rsqrt(self):
         ...
     def scatter_add_(self, dim, index, src):
@@ -459,7 +484,21 @@ class Tensor:
         All dimensions reversed (a view).
         """
     @property
+    def _storage_refs(self) -> int:
+        ...
+    @property
     def _strides(self) -> tuple:
+        ...
+    @property
+    def _version(self) -> int:
+        ...
+    @property
+    def data(self):
+        """
+        The same memory without autograd history (like detach()).
+        """
+    @data.setter
+    def data(self, value):
         ...
     @property
     def device(self) -> device:
@@ -468,8 +507,18 @@ class Tensor:
     def dtype(self) -> numpy.dtype[typing.Any]:
         ...
     @property
+    def grad_fn(self):
+        """
+        The graph node that produced this tensor (None for leaves).
+        """
+    @property
     def is_cuda(self) -> bool:
         ...
+    @property
+    def is_leaf(self):
+        """
+        True for tensors not produced by a recorded operation (inputs and parameters).
+        """
     @property
     def mT(self):
         """
@@ -477,6 +526,17 @@ class Tensor:
         """
     @property
     def ndim(self) -> int:
+        ...
+    @property
+    def requires_grad(self):
+        """
+        Whether operations on this tensor are recorded for backward().
+        """
+    @requires_grad.setter
+    def requires_grad(self, value):
+        ...
+    @property
+    def retains_grad(self):
         ...
     @property
     def shape(self) -> tuple:
@@ -510,6 +570,8 @@ def add_(a: typing.Any, b: typing.Any) -> typing.Any:
     """
     a += b in place (b broadcasts to a); returns a.
     """
+def alias(arg0: Tensor) -> Tensor:
+    ...
 def all(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
     """
     True where every element over dims is nonzero.
@@ -538,6 +600,25 @@ def argmin(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex | None = No
     """
 def as_strided(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: typing.SupportsInt | typing.SupportsIndex | None) -> Tensor:
     ...
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = 'mean') -> Tensor:
+    """
+    -weight (t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1], each log clamped at -100;
+    target of the input's shape, weight broadcast to it.
+    """
+def binary_cross_entropy_backward(grad: Tensor, input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = 'mean') -> Tensor:
+    """
+    d(binary_cross_entropy)/d(input) times grad: weight (p - t) / max(p (1 - p), 1e-12).
+    """
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = 'mean', pos_weight: Tensor | None = None) -> Tensor:
+    """
+    weight ((1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)) on logits x, computed without overflow;
+    target of the input's shape, weight and pos_weight broadcast to it.
+    """
+def binary_cross_entropy_with_logits_backward(grad: Tensor, input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = 'mean', pos_weight: Tensor | None = None) -> Tensor:
+    """
+    d(binary_cross_entropy_with_logits)/d(input) times grad: weight ((1 + (pos_weight - 1) t) sigmoid(x)
+    - pos_weight t).
+    """
 def broadcast_shapes(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> list[int]:
     ...
 def broadcast_to(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
@@ -549,6 +630,10 @@ def chunk(x: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typ
 def clamp(x: typing.Any, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
     """
     Limits every element to [min, max]; either bound may be None, not both. Bounds promote the dtype as PyTorch's (an integer tensor with a float bound gives float32).
+    """
+def clamp_backward(grad: typing.Any, x: typing.Any, min: typing.SupportsFloat | typing.SupportsIndex | None = None, max: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
+    """
+    grad where min <= x <= max (an absent bound always holds), else 0; NaN x gives 0.
     """
 def clone(arg0: Tensor) -> Tensor:
     ...
@@ -567,6 +652,16 @@ def cpu_best_capability() -> str:
 def cpu_capability() -> str:
     """
     The SIMD path in use: 'default', 'avx2' or 'avx512' (EMBER_CPU_CAPABILITY clamps it).
+    """
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean', label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> tuple[Tensor, Tensor]:
+    """
+    Softmax cross-entropy of logits (N, C, ...) or (C,) against int64 class indices (N, ...) or class
+    probabilities (the input's shape), as torch.nn.functional.cross_entropy. Returns (loss, row_max):
+    row_max, the largest logit of each row, is what cross_entropy_backward needs besides the inputs.
+    """
+def cross_entropy_backward(grad: Tensor, input: Tensor, target: Tensor, row_max: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean', label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> Tensor:
+    """
+    d(cross_entropy)/d(input) times grad: (softmax - target distribution) * scale per row.
     """
 def cuda_device_count() -> int:
     ...
@@ -590,9 +685,21 @@ def div_(a: typing.Any, b: typing.Any) -> typing.Any:
     """
     a /= b in place (a must be a float tensor); returns a.
     """
+def dropout(x: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex = 0.5) -> tuple[Tensor, Tensor]:
+    """
+    (out, mask): mask keeps each element with probability 1 - p (a bool tensor from the global generator), out = x * mask / (1 - p); p == 1 gives zeros.
+    """
+def dropout_backward(grad: typing.Any, mask: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    grad * mask / (1 - p), the gradient of dropout with its saved mask; 0 for p == 1.
+    """
 def elu(x: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     """
     x for x > 0, else alpha * (e**x - 1).
+    """
+def elu_backward(grad: typing.Any, x: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    grad where x > 0, else grad * alpha * e**x (x: elu's input; NaN gives NaN).
     """
 def empty(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: numpy.dtype[typing.Any], arg2: typing.Any) -> Tensor:
     ...
@@ -636,6 +743,10 @@ def gelu(x: typing.Any, approximate: str = 'none') -> Tensor:
     """
     x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh').
     """
+def gelu_backward(grad: typing.Any, x: typing.Any, approximate: str = 'none') -> Tensor:
+    """
+    grad * d gelu(x) / dx, for approximate='none' (erf) or 'tanh', as PyTorch's gelu_backward.
+    """
 def get_num_threads() -> int:
     ...
 def getitem(arg0: Tensor, arg1: typing.Any) -> Tensor:
@@ -646,11 +757,31 @@ def gt(a: typing.Any, b: typing.Any) -> Tensor:
     """
     a > b as a bool tensor.
     """
+def huber_loss(input: Tensor, target: Tensor, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), d = input - target; delta > 0.
+    """
+def huber_loss_backward(grad: Tensor, input: Tensor, target: Tensor, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    d(huber_loss)/d(input) times grad: d clamped to [-delta, delta].
+    """
+def index_put_(x: typing.Any, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> typing.Any:
+    """
+    x[indices] = values (accumulate=False) or x[indices] += values counting repeated positions once each.
+    """
 def index_select(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
     ...
 def initial_seed() -> int:
     """
     The seed of the global generator.
+    """
+def l1_loss(input: Tensor, target: Tensor, reduction: str = 'mean') -> Tensor:
+    """
+    |input - target| per element, reduced; input and target broadcast.
+    """
+def l1_loss_backward(grad: Tensor, input: Tensor, target: Tensor, reduction: str = 'mean') -> Tensor:
+    """
+    d(loss)/d(input) times grad, of the broadcast shape; d/d(target) is its negation.
     """
 def le(a: typing.Any, b: typing.Any) -> Tensor:
     """
@@ -659,6 +790,10 @@ def le(a: typing.Any, b: typing.Any) -> Tensor:
 def leaky_relu(x: typing.Any, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
     """
     x for x > 0, else negative_slope * x.
+    """
+def leaky_relu_backward(grad: typing.Any, x: typing.Any, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
+    """
+    grad where x > 0, else grad * negative_slope (x = 0 and NaN take the slope, as PyTorch).
     """
 def linspace(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: numpy.dtype[typing.Any], arg4: typing.Any) -> Tensor:
     ...
@@ -677,6 +812,10 @@ def log_(x: typing.Any) -> typing.Any:
 def log_softmax(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     (x - max) - log(sum(exp(x - max))) along dim.
+    """
+def log_softmax_backward(grad: Tensor, out: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    Gradient of log_softmax along dim from its output: grad - exp(out) * sum(grad, dim).
     """
 def logsumexp(x: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, keepdim: bool = False) -> Tensor:
     """
@@ -716,6 +855,14 @@ def minimum(a: typing.Any, b: typing.Any) -> Tensor:
     """
     Elementwise minimum of two tensors (NaN propagates).
     """
+def mse_loss(input: Tensor, target: Tensor, reduction: str = 'mean') -> Tensor:
+    """
+    (input - target)^2 per element, reduced; input and target broadcast.
+    """
+def mse_loss_backward(grad: Tensor, input: Tensor, target: Tensor, reduction: str = 'mean') -> Tensor:
+    """
+    d(loss)/d(input) times grad, of the broadcast shape; d/d(target) is its negation.
+    """
 def mul(a: typing.Any, b: typing.Any) -> Tensor:
     """
     a * b (bool: logical and).
@@ -735,6 +882,15 @@ def neg(x: typing.Any) -> Tensor:
 def neg_(x: typing.Any) -> typing.Any:
     """
     In-place neg; returns x.
+    """
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean') -> Tensor:
+    """
+    Negative log-likelihood of log-probabilities (N, C, ...) at int64 class indices (N, ...), as
+    torch.nn.functional.nll_loss.
+    """
+def nll_loss_backward(grad: Tensor, input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean') -> Tensor:
+    """
+    d(nll_loss)/d(input) times grad: -weight[target] * scale at each target class, 0 elsewhere.
     """
 def nonzero(x: Tensor) -> Tensor:
     ...
@@ -771,6 +927,10 @@ def relu(x: typing.Any) -> Tensor:
 def relu_(x: typing.Any) -> typing.Any:
     """
     In-place relu; returns x.
+    """
+def relu_backward(grad: typing.Any, out: typing.Any) -> Tensor:
+    """
+    grad where out > 0, else 0 (out: relu's result; NaN out passes grad, as PyTorch).
     """
 def remainder(a: typing.Any, b: typing.Any) -> Tensor:
     """
@@ -811,6 +971,10 @@ def sigmoid_(x: typing.Any) -> typing.Any:
     """
     In-place sigmoid (float tensors); returns x.
     """
+def sigmoid_backward(grad: typing.Any, out: typing.Any) -> Tensor:
+    """
+    grad * (1 - out) * out (out: sigmoid's result).
+    """
 def sign(x: typing.Any) -> Tensor:
     """
     -1, 0 or 1 by the sign of each element (NaN stays NaN).
@@ -819,17 +983,37 @@ def silu(x: typing.Any) -> Tensor:
     """
     x * sigmoid(x) (float tensors).
     """
+def silu_backward(grad: typing.Any, x: typing.Any) -> Tensor:
+    """
+    grad * s * (1 + x * (1 - s)), s = sigmoid(x).
+    """
 def sin(x: typing.Any) -> Tensor:
     """
     Sine (radians); integer inputs give the default float dtype.
+    """
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = 'mean', beta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    0.5 d^2 / beta where |d| < beta, else |d| - beta / 2, d = input - target; beta = 0 is L1.
+    """
+def smooth_l1_loss_backward(grad: Tensor, input: Tensor, target: Tensor, reduction: str = 'mean', beta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    d(smooth_l1_loss)/d(input) times grad: d / beta clamped to [-1, 1].
     """
 def softmax(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     exp(x - max) / sum along dim.
     """
+def softmax_backward(grad: Tensor, out: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    Gradient of softmax along dim from its output: out * (grad - sum(grad * out, dim)).
+    """
 def softplus(x: typing.Any, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
     """
     log(1 + e**(beta x)) / beta, and x where beta x > threshold.
+    """
+def softplus_backward(grad: typing.Any, x: typing.Any, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
+    """
+    grad where x * beta > threshold, else grad * sigmoid(beta * x).
     """
 def split(x: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     ...
@@ -868,6 +1052,10 @@ def tanh(x: typing.Any) -> Tensor:
 def tanh_(x: typing.Any) -> typing.Any:
     """
     In-place tanh (float tensors); returns x.
+    """
+def tanh_backward(grad: typing.Any, out: typing.Any) -> Tensor:
+    """
+    grad * (1 - out * out) (out: tanh's result).
     """
 def to_device(arg0: Tensor, arg1: typing.Any) -> Tensor:
     ...

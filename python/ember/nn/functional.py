@@ -5,7 +5,6 @@ Each function is written over ember's public tensor operations (Tensor methods, 
 `@`), which record themselves for autograd; nothing here computes a gradient of its own except
 dropout, whose keep-mask only the forward knows.
 """
-import importlib.util
 import warnings
 
 from .. import _C
@@ -14,30 +13,14 @@ from .. import functional_ops as _ops
 from .._fn.common import inplace as _recorded_inplace
 from .._fn.linear import linear as _fused_linear
 from ..autograd import Function, is_grad_enabled
+from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
+                      mse_loss, nll_loss, smooth_l1_loss)
 
 Tensor = _C.Tensor
 
-_LOSSES = ("cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits")
-_HAVE_LOSSES = importlib.util.find_spec(__package__ + "._losses") is not None
-
 __all__ = ["relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax",
-           "log_softmax", "linear", "dropout", "one_hot", "flatten"] + (list(_LOSSES) if _HAVE_LOSSES else [])
-
-
-def __getattr__(name):
-    # The losses live in ._losses; imported on first use so that it may itself import this module.
-    if name in _LOSSES:
-        if not _HAVE_LOSSES:
-            raise AttributeError(f"{__name__}.{name}: the loss functions (ember.nn._losses) are not part of "
-                                 "this installation")
-        from . import _losses
-        return getattr(_losses, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+           "log_softmax", "linear", "dropout", "one_hot", "flatten", "cross_entropy", "nll_loss", "mse_loss",
+           "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
 
 def _check_tensor(x, op):

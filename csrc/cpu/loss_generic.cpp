@@ -1,0 +1,3 @@
+// Loss kernels compiled for the x86-64 baseline (SSE2), for any CPU.
+#define EMBER_ISA generic
+#include "cpu/loss_kernels.inc"
