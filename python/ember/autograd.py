@@ -226,6 +226,11 @@ def _check_grad(t, g, what):
     return g
 
 
+def _bad_grad_shape(fn, g, shape):
+    raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} for an input of "
+                       f"shape {shape}; each gradient must have its input's shape")
+
+
 def _run(outputs, grad_outputs, retain_graph, capture=None):
     """Backpropagates grad_outputs from outputs. With capture (a list of tensors) returns their
     gradients instead of accumulating into leaves' .grad."""
@@ -272,6 +277,7 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
                 stack.append(e)
 
     ready = [fn for fn in seen if fn in buffers and deps.get(fn, 0) == 0]
+    add = _C.add
     prev_mode = _Mode.enabled
     _Mode.enabled = False
     try:
@@ -301,18 +307,21 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
             for e, gi in zip(edges, grads):
                 if e is None:
                     continue
-                leaf = type(e) is Tensor
-                if gi is not None and gi.shape != (e.shape if leaf else e._shape):
-                    raise RuntimeError(
-                        f"{type(fn).__name__}.backward returned a gradient of shape {gi.shape} for an input of "
-                        f"shape {e.shape if leaf else e._shape}; each gradient must have its input's shape")
-                if leaf:
+                if type(e) is Tensor:
                     if gi is not None:
-                        to_leaf(e, gi)
+                        if gi.shape != e.shape:
+                            _bad_grad_shape(fn, gi, e.shape)
+                        entry = leaf_grads.get(id(e))
+                        if entry is None:
+                            leaf_grads[id(e)] = [e, gi]
+                        else:
+                            entry[1] = add(entry[1], gi)
                     continue
                 if gi is not None:
+                    if gi.shape != e._shape:
+                        _bad_grad_shape(fn, gi, e._shape)
                     prev = buffers.get(e)
-                    buffers[e] = gi if prev is None else _C.add(prev, gi)
+                    buffers[e] = gi if prev is None else add(prev, gi)
                 left = deps[e] - 1
                 deps[e] = left
                 if left == 0:

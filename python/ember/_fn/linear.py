@@ -37,8 +37,12 @@ def _check(x, weight, bias):
     if type(x) is not Tensor or type(weight) is not Tensor:
         raise TypeError(f"linear: input and weight must be ember tensors, got {type(x).__name__} and "
                         f"{type(weight).__name__}")
-    if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape {weight.shape}")
+    wshape = weight.shape
+    if len(wshape) != 2:
+        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape {wshape}")
+    xshape = x.shape
+    if xshape and xshape[-1] == wshape[1] and (bias is None or (type(bias) is Tensor and bias.shape == wshape[:1])):
+        return
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape {x.shape}) but weight "
                          f"expects {weight.shape[1]} (shape {weight.shape})")

@@ -129,6 +129,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def linear(input, weight, bias=None):
     """input @ weight.T + bias: input (*, in_features), weight (out_features, in_features), bias
     (out_features,) -> (*, out_features). Also a 1-D weight (in_features,) -> (*,), as in PyTorch."""
+    if type(input) is Tensor and input.ndim and type(weight) is Tensor and weight.ndim == 2 and (bias is None or (type(bias) is Tensor and bias.ndim == 1
+                                                                         and bias.shape[0] == weight.shape[0])):
+        return _fused_linear(input, weight, bias)  # one graph node: one GEMM forward, two backward; checks shapes
     _check_tensor(input, "linear")
     _check_tensor(weight, "linear")
     if weight.ndim not in (1, 2):
@@ -144,8 +147,6 @@ def linear(input, weight, bias=None):
         if bias.ndim > 1 or (bias.ndim == 1 and bias.shape[0] not in (1, out_features)):
             raise ValueError(f"linear: bias has shape {bias.shape} but weight (shape {weight.shape}) has "
                              f"{out_features} output features; bias must have shape ({out_features},)")
-    if weight.ndim == 2 and (bias is None or bias.shape == (out_features,)):
-        return _fused_linear(input, weight, bias)  # one graph node: one GEMM forward, two backward
     out = input @ weight.T
     return out if bias is None else out + bias
 
