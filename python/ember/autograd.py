@@ -244,25 +244,22 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
             capture_at.setdefault(key, []).append(i)
     captured = [None] * (len(capture) if capture is not None else 0)
 
-    def to_leaf(t, g):
-        entry = leaf_grads.get(id(t))
-        if entry is None:
-            leaf_grads[id(t)] = [t, g]
-        else:
-            entry[1] = _C.add(entry[1], g)
-
     for t, g in zip(outputs, grad_outputs):
         fn = t._grad_fn
         if fn is None:
-            to_leaf(t, g)
+            entry = leaf_grads.get(id(t))
+            if entry is None:
+                leaf_grads[id(t)] = [t, g]
+            else:
+                entry[1] = _C.add(entry[1], g)
         else:
             prev = buffers.get(fn)
             buffers[fn] = g if prev is None else _C.add(prev, g)
             roots.append(fn)
 
+    # dependency counts: how many recorded edges point at each node reachable from the roots
     deps = {}
-    seen = set(roots)
-    stack = list(seen)
+    stack = roots[:]
     while stack:
         fn = stack.pop()
         edges = fn._edges
@@ -271,12 +268,13 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
         for e in edges:
             if e is None or type(e) is Tensor:
                 continue
-            deps[e] = deps.get(e, 0) + 1
-            if e not in seen:
-                seen.add(e)
+            if e in deps:
+                deps[e] += 1
+            else:
+                deps[e] = 1
                 stack.append(e)
 
-    ready = [fn for fn in seen if fn in buffers and deps.get(fn, 0) == 0]
+    ready = [fn for fn in set(roots) if fn not in deps]
     add = _C.add
     prev_mode = _Mode.enabled
     _Mode.enabled = False
@@ -369,7 +367,7 @@ def _make_grads(outputs, grad_outputs):
                 raise RuntimeError(f"backward: grad can be implicitly created only for outputs with one element, "
                                    f"got shape {t.shape}; pass gradient= (a tensor of that shape), or reduce "
                                    "the output first (e.g. .sum())")
-            g = _C.full(list(t.shape), 1.0, t.dtype, str(t.device))
+            g = _C.full(list(t.shape), 1.0, t.dtype, str(t.device) if t.is_cuda else None)
         else:
             g = _check_grad(t, g, f"the gradient for output {i}")
         grads.append(g)
