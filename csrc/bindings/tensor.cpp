@@ -104,8 +104,16 @@ static void bind_views(py::module_& m) {
   m.def("to_device", [](const Tensor& t, py::handle device) { return to_device(t, device_arg(device)); });
 }
 
+// The Python dtype objects (ember.float32, ...), one per DType, so that t.dtype returns the same object
+// every time: `is` comparisons work and reading it allocates nothing. Never freed: they must
+// outlive every tensor, up to interpreter shutdown.
+static py::object* dtype_objects = nullptr;
+
 void bind_tensor(py::module_& m) {
   bind_dtype_device(m);
+  dtype_objects = new py::object[5];
+  for (DType d : {DType::Float32, DType::Float64, DType::Int64, DType::Int32, DType::Bool})
+    dtype_objects[(int)d] = m.attr("dtype").attr(dtype_name(d));
   py::class_<Tensor>(m, "Tensor", py::dynamic_attr(), py::buffer_protocol())
       .def_buffer([](const Tensor& t) -> py::buffer_info {
         EMBER_CHECK(t.device().is_cpu(), TypeError, "numpy: cannot view a tensor on ", t.device().str(),
@@ -118,7 +126,7 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly_static("_is_ember_tensor", [](py::handle) { return true; })
       .def_property_readonly("shape", [](const Tensor& t) { return to_tuple(t.shape); })
       .def_property_readonly("_strides", [](const Tensor& t) { return to_tuple(t.strides); })
-      .def_property_readonly("dtype", [](const Tensor& t) { return t.dtype; })
+      .def_property_readonly("dtype", [](const Tensor& t) { return dtype_objects[(int)t.dtype]; })
       .def_property_readonly("device", [](const Tensor& t) { return t.device(); })
       .def_property_readonly("ndim", [](const Tensor& t) { return t.ndim(); })
       .def_property_readonly("is_cuda", [](const Tensor& t) { return t.device().is_cuda(); })

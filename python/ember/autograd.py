@@ -221,7 +221,7 @@ def _check_grad(t, g, what):
     if g.shape != t.shape:
         raise RuntimeError(f"backward: {what} has shape {g.shape}, but the output it belongs to has shape "
                            f"{t.shape}; they must match")
-    if g.dtype != t.dtype:
+    if g.dtype is not t.dtype:
         g = _C.to_dtype(g, t.dtype)
     return g
 
@@ -302,12 +302,13 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
             else:
                 grads = (None,) * len(edges)
             gi = None
+            check = not fn._builtin  # ember's own backward formulas are tested to return the right shapes
             for e, gi in zip(edges, grads):
                 if e is None:
                     continue
                 if type(e) is Tensor:
                     if gi is not None:
-                        if gi.shape != e.shape:
+                        if check and gi.shape != e.shape:
                             _bad_grad_shape(fn, gi, e.shape)
                         entry = leaf_grads.get(id(e))
                         if entry is None:
@@ -316,7 +317,7 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
                             entry[1] = add(entry[1], gi)
                     continue
                 if gi is not None:
-                    if gi.shape != e._shape:
+                    if check and gi.shape != e._shape:
                         _bad_grad_shape(fn, gi, e._shape)
                     prev = buffers.get(e)
                     buffers[e] = gi if prev is None else add(prev, gi)
@@ -335,14 +336,20 @@ def _run(outputs, grad_outputs, retain_graph, capture=None):
         return captured
     stolen = set()
     for entry in leaf_grads.values():
-        own = id(entry[1]) not in stolen and _exclusive(entry, 1)
-        stolen.add(id(entry[1]))
-        _accumulate_grad(entry[0], entry.pop(), copy=not own)
+        t, g = entry[0], entry[1]
+        if t.grad is None and g.dtype is t.dtype and id(g) not in stolen:
+            stolen.add(id(g))
+            del g
+            # sole owner of fresh contiguous memory: becomes .grad without a copy
+            t.grad = entry[1] if _exclusive(entry, 1) else _C.clone(entry[1])
+        else:
+            del g
+            _accumulate_grad(t, entry[1], copy=True)
     return None
 
 
 def _accumulate_grad(t, g, copy):
-    if g.dtype != t.dtype:
+    if g.dtype is not t.dtype:
         g = _C.to_dtype(g, t.dtype)
         copy = False
     current = t.grad
@@ -426,7 +433,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             elif not allow_unused:
                 raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
                                    "pass allow_unused=True to get None for it")
-        elif g.dtype != t.dtype:
+        elif g.dtype is not t.dtype:
             g = _C.to_dtype(g, t.dtype)
         result.append(g)
     return tuple(result)

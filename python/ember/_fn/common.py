@@ -54,7 +54,7 @@ def numbers_only(*args):
 def cast_grad(g, m):
     """The gradient for an input with meta m: summed to its shape, in its dtype."""
     g = sum_to(g, m[0])
-    return g if g.dtype == m[1] else _C.to_dtype(g, m[1])
+    return g if g.dtype is m[1] else _C.to_dtype(g, m[1])
 
 
 def inplace(x, op, *args):

@@ -35,7 +35,7 @@ def _warn_if_broadcast(input, target, stacklevel=3):
 
 
 def _as_dtype(g, dtype):
-    return g if g.dtype == dtype else _C.to_dtype(g, dtype)
+    return g if g.dtype is dtype else _C.to_dtype(g, dtype)
 
 
 # ---- classification over classes ------------------------------------------------------------------------

@@ -126,6 +126,10 @@ class Module:
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(ember.nn.Parameter or None required)")
         self._parameters[name] = param
+        # Mirrored in the instance dict so that reading self.weight is a plain attribute lookup
+        # (forward reads every parameter on every call); __setattr__, __delattr__ and _apply keep
+        # the two in step.
+        self.__dict__[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """Adds a tensor that is module state but not a parameter (e.g. running statistics). A
@@ -224,6 +228,7 @@ class Module:
     def __delattr__(self, name):
         if name in self._parameters:
             del self._parameters[name]
+            self.__dict__.pop(name, None)
         elif name in self._buffers:
             del self._buffers[name]
             self._non_persistent_buffers_set.discard(name)
@@ -346,7 +351,7 @@ class Module:
                     continue
                 if id(param) not in memo:
                     memo[id(param)] = (param, self._converted_parameter(param, fn))
-                self._parameters[name] = memo[id(param)][1]
+                self._parameters[name] = self.__dict__[name] = memo[id(param)][1]
             for name, buf in self._buffers.items():
                 if buf is not None:
                     self._buffers[name] = fn(buf)
