@@ -126,7 +126,7 @@ class Function:
     def save_for_backward(self, *tensors):
         """Keeps tensors for backward; an in-place change to any of them before backward raises."""
         self._saved = tensors
-        self._versions = tuple(t._version if t is not None else 0 for t in tensors)
+        self._versions = tuple([t._version if t is not None else 0 for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -385,6 +385,13 @@ def _as_list(x):
     if type(x) is Tensor:
         return [x]
     return list(x)
+
+
+def _backward_scalar(t, retain_graph):
+    """loss.backward() for a recorded output: the seed gradient is 1 (one element required)."""
+    if t.numel() != 1:
+        _make_grads([t], None)  # raises the error naming the shape
+    _run((t,), (_C.full(list(t.shape), 1.0, t.dtype, str(t.device) if t.is_cuda else None),), bool(retain_graph))
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

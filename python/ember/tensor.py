@@ -130,6 +130,9 @@ class _Methods:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulates the gradient of this tensor into .grad of every leaf it depends on."""
         from . import autograd
+        if gradient is None and inputs is None and not create_graph and self._grad_fn is not None:
+            autograd._backward_scalar(self, retain_graph)  # the training-loop case, with fewer checks
+            return
         autograd.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     def detach(self):
@@ -414,28 +417,28 @@ class _Methods:
         return (2, self.device.index) if self.is_cuda else (1, 0)
 
     # ---- arithmetic (NumPy broadcasting; Python scalars on either side) ------------------------
-    def __add__(self, other): return _E.add(self, other)
+    __add__ = _E.add
     def __radd__(self, other): return _E.add(other, self)
-    def __iadd__(self, other): return _E.add_(self, other)
-    def __sub__(self, other): return _E.sub(self, other)
+    __iadd__ = _E.add_
+    __sub__ = _E.sub
     def __rsub__(self, other): return _E.sub(other, self)
-    def __isub__(self, other): return _E.sub_(self, other)
-    def __mul__(self, other): return _E.mul(self, other)
+    __isub__ = _E.sub_
+    __mul__ = _E.mul
     def __rmul__(self, other): return _E.mul(other, self)
-    def __imul__(self, other): return _E.mul_(self, other)
-    def __truediv__(self, other): return _E.div(self, other)
+    __imul__ = _E.mul_
+    __truediv__ = _E.div
     def __rtruediv__(self, other): return _E.div(other, self)
-    def __itruediv__(self, other): return _E.div_(self, other)
+    __itruediv__ = _E.div_
     def __floordiv__(self, other): return _C.floor_divide(self, other)
     def __rfloordiv__(self, other): return _C.floor_divide(other, self)
     def __mod__(self, other): return _E.remainder(self, other)
     def __rmod__(self, other): return _E.remainder(other, self)
-    def __pow__(self, other): return _E.pow(self, other)
+    __pow__ = _E.pow
     def __rpow__(self, other): return _E.pow(other, self)
-    def __ipow__(self, other): return _E.pow_(self, other)
-    def __matmul__(self, other): return _R.matmul(self, other)
+    __ipow__ = _E.pow_
+    __matmul__ = _R.matmul
     def __rmatmul__(self, other): return _R.matmul(other, self)
-    def __neg__(self): return _E.neg(self)
+    __neg__ = _E.neg
     def __pos__(self): return self
     def __abs__(self): return _E.abs(self)
     # None and strings are never equal to a tensor (as in PyTorch), so `t == None` is False
@@ -446,21 +449,21 @@ class _Methods:
     def __gt__(self, other): return _C.gt(self, other)
     def __ge__(self, other): return _C.ge(self, other)
 
-    def add(self, other): return _E.add(self, other)
-    def sub(self, other): return _E.sub(self, other)
-    def mul(self, other): return _E.mul(self, other)
-    def div(self, other): return _E.div(self, other)
-    def pow(self, exponent): return _E.pow(self, exponent)
+    add = _E.add
+    sub = _E.sub
+    mul = _E.mul
+    div = _E.div
+    pow = _E.pow
     def floor_divide(self, other): return _C.floor_divide(self, other)
-    def remainder(self, other): return _E.remainder(self, other)
+    remainder = _E.remainder
     def matmul(self, other): return _R.matmul(self, other)
-    def add_(self, other): return _E.add_(self, other)
-    def sub_(self, other): return _E.sub_(self, other)
-    def mul_(self, other): return _E.mul_(self, other)
-    def div_(self, other): return _E.div_(self, other)
-    def pow_(self, exponent): return _E.pow_(self, exponent)
-    def maximum(self, other): return _E.maximum(self, other)
-    def minimum(self, other): return _E.minimum(self, other)
+    add_ = _E.add_
+    sub_ = _E.sub_
+    mul_ = _E.mul_
+    div_ = _E.div_
+    pow_ = _E.pow_
+    maximum = _E.maximum
+    minimum = _E.minimum
     def eq(self, other): return _C.eq(self, other)
     def ne(self, other): return _C.ne(self, other)
     def lt(self, other): return _C.lt(self, other)
@@ -473,27 +476,27 @@ class _Methods:
         return _E.where(condition, self, other)
 
     # ---- elementwise functions -----------------------------------------------------------------
-    def neg(self): return _E.neg(self)
-    def abs(self): return _E.abs(self)
-    def sign(self): return _E.sign(self)
-    def exp(self): return _E.exp(self)
-    def log(self): return _E.log(self)
-    def log1p(self): return _E.log1p(self)
-    def sqrt(self): return _E.sqrt(self)
-    def rsqrt(self): return _E.rsqrt(self)
-    def sin(self): return _E.sin(self)
-    def cos(self): return _E.cos(self)
-    def tanh(self): return _E.tanh(self)
-    def sigmoid(self): return _E.sigmoid(self)
-    def relu(self): return _E.relu(self)
-    def neg_(self): return _E.neg_(self)
-    def abs_(self): return _E.abs_(self)
-    def exp_(self): return _E.exp_(self)
-    def log_(self): return _E.log_(self)
-    def sqrt_(self): return _E.sqrt_(self)
-    def tanh_(self): return _E.tanh_(self)
-    def sigmoid_(self): return _E.sigmoid_(self)
-    def relu_(self): return _E.relu_(self)
+    neg = _E.neg
+    abs = _E.abs
+    sign = _E.sign
+    exp = _E.exp
+    log = _E.log
+    log1p = _E.log1p
+    sqrt = _E.sqrt
+    rsqrt = _E.rsqrt
+    sin = _E.sin
+    cos = _E.cos
+    tanh = _E.tanh
+    sigmoid = _E.sigmoid
+    relu = _E.relu
+    neg_ = _E.neg_
+    abs_ = _E.abs_
+    exp_ = _E.exp_
+    log_ = _E.log_
+    sqrt_ = _E.sqrt_
+    tanh_ = _E.tanh_
+    sigmoid_ = _E.sigmoid_
+    relu_ = _E.relu_
 
     def clamp(self, min=None, max=None):
         """Limits every element to [min, max] (either bound may be None, or a tensor)."""

@@ -23,6 +23,8 @@ def _check_reduction(op, reduction):
 
 def _check_tensors(op, **tensors):
     for name, t in tensors.items():
+        if type(t) is Tensor:
+            continue
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"{op}: {name} must be an ember.Tensor, got {type(t).__name__}")
 
