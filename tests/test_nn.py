@@ -536,3 +536,25 @@ def test_backward_gradients_match_torch(torch):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
     ours.zero_grad()
     assert all(p.grad is None for p in ours.parameters())
+
+
+def test_save_load_round_trip_of_state_dicts(tmp_path):
+    model = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.ReLU(), ember.nn.Linear(4, 2))
+    opt = ember.optim.Adam(model.parameters(), lr=1e-2)
+    model(ember.randn(5, 3)).sum().backward()
+    opt.step()
+    path = tmp_path / "ckpt.pt"
+    ember.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, path)
+    ckpt = ember.load(path, map_location="cpu")
+    fresh = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.ReLU(), ember.nn.Linear(4, 2))
+    fresh.load_state_dict(ckpt["model"])
+    x = ember.randn(2, 3)
+    assert (fresh(x) == model(x)).all().item()
+    opt2 = ember.optim.Adam(fresh.parameters(), lr=1e-2)
+    opt2.load_state_dict(ckpt["optimizer"])
+    assert ckpt["epoch"] == 3 and opt2.state_dict()["param_groups"][0]["lr"] == 1e-2
+
+
+def test_utils_data_is_ember_data():
+    from ember.utils.data import DataLoader, TensorDataset
+    assert DataLoader is ember.data.DataLoader and TensorDataset is ember.data.TensorDataset

@@ -27,6 +27,8 @@ from .generator import Generator
 from . import cuda
 from . import autograd
 from . import data
+from . import utils
+from .serialization import save, load
 from . import nn
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from . import optim
@@ -53,5 +55,5 @@ __all__ = [
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
     "index_select", "gather", "scatter_add", "masked_fill", "nonzero", "Generator",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "data", "nn",
-    "optim",
+    "optim", "utils", "save", "load",
 ]
