@@ -687,3 +687,22 @@ def test_training_loop_memory_stays_flat_and_graphs_are_freed():
     assert losses[-1] < 0.8 * losses[0], f"the model did not train: {losses}"
     assert grown < 4 * 2 ** 20, f"resident memory grew by {grown / 2 ** 20:.1f} MiB over 1800 steps"
     assert all(p.is_leaf and p.requires_grad for p in params)
+
+
+def test_cpp_apply_of_ember_ops_matches_the_python_reference():
+    """ember's own ops record through the C++ Function.apply; the Python apply is its reference."""
+    from ember._fn.linear import Linear
+    python_apply = ember.autograd.Function.apply.__func__
+    x = ember.randn(3, 2)
+    w = ember.randn(4, 2, requires_grad=True)
+    b = ember.randn(4, requires_grad=True)
+    fast, slow = Linear.apply(x, w, b), python_apply(Linear, x, w, b)
+    assert (fast == slow).all().item()
+    for out in (fast, slow):
+        node = out.grad_fn
+        assert type(node) is Linear and node.needs_input_grad == (False, True, True)
+        assert node._edges[0] is None and node._edges[1] is w and node._edges[2] is b
+        assert node._shape == (3, 4) and out.requires_grad and not out.is_leaf
+    with ember.no_grad():
+        out = Linear.apply(x, w, b)
+    assert out.grad_fn is None and not out.requires_grad and out.is_leaf

@@ -27,6 +27,9 @@ class _Mode:
     enabled = True
 
 
+_C._set_grad_mode_holder(_Mode)  # the C++ fast path of Function.apply reads the mode here
+
+
 def is_grad_enabled():
     """Whether operations on tensors that require grad are being recorded."""
     return _Mode.enabled
