@@ -311,8 +311,11 @@ def test_binary_cross_entropy_with_logits_matches_torch(torch, dtype):
             args["weight"] = RNG.random(shape[-1:])
         if pos_weight_shape:
             args["pos_weight"] = 2 * RNG.random({"last": shape[-1:], "1": (1,), "full": shape}[pos_weight_shape])
+        # The loss at a logit of -1e4 with pos_weight is a difference of terms of size 1e4, which float32 holds
+        # to about 1e4 * 2^-23 ~ 1e-3: that absolute error is the format's, not the kernel's.
+        tol = dict(atol=4e-3) if dtype == ember.float32 else {}
         compare(torch, L.binary_cross_entropy_with_logits, torch.nn.functional.binary_cross_entropy_with_logits,
-                args, ["input"], dtype, "strided" if weighted else "contiguous")
+                args, ["input"], dtype, "strided" if weighted else "contiguous", **tol)
 
 
 def test_elementwise_losses_propagate_nan():
