@@ -8,7 +8,12 @@
 //   when some tensor argument requires grad (and grad mode is on): ctx._edges = [its grad_fn, or the
 //   leaf itself, or None per argument]; ctx._shape = out.shape; out._grad_fn = ctx;
 //   out._requires_grad = True.
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
 #include "bindings/bindings.h"
+#include "cpu/elementwise.h"
 
 namespace py = pybind11;
 
@@ -108,6 +113,167 @@ py::object apply_builtin(py::handle cls, py::args args) {
   return out;
 }
 
+// ---- the backward pass ---------------------------------------------------------------------------
+//
+// The C++ form of autograd._run for the common case (loss.backward(): gradients accumulate into the
+// leaves' .grad). autograd._run is the reference and also serves autograd.grad(). Nodes are processed
+// in reverse topological order (a node runs once every edge pointing at it has delivered); gradients
+// reaching one node or leaf from several edges are summed; a leaf takes its gradient without a copy
+// when nothing else references it (its Python object and its storage are ours alone).
+
+// Sets the grad mode for the pass and restores it on every exit path.
+class GradModeOff {
+ public:
+  GradModeOff() {
+    if (!grad_mode_holder) return;
+    prev_ = steal_or_throw(PyObject_GetAttr(grad_mode_holder, names().enabled));
+    set_attr(grad_mode_holder, names().enabled, Py_False);
+  }
+  ~GradModeOff() {
+    if (prev_) PyObject_SetAttr(grad_mode_holder, names().enabled, prev_.ptr());
+  }
+
+ private:
+  py::object prev_;
+};
+
+PyObject* intern(const char* s) { return PyUnicode_InternFromString(s); }
+
+py::object add_grads(py::handle a, py::handle b) {
+  return py::cast(binary(BinaryOp::Add, a.cast<const Tensor&>(), b.cast<const Tensor&>()));
+}
+
+py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py::handle freed, py::handle helpers) {
+  static PyObject *s_backward = intern("backward"), *s_retained = intern("_retained"), *s_saved = intern("_saved"),
+                  *s_builtin = intern("_builtin"), *s_grad = intern("grad");
+  const Names& n = names();
+  PyTypeObject* tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr());
+  py::object retain_hook = helpers.attr("_retain_hook"), bad_shape = helpers.attr("_bad_grad_shape"),
+             accumulate = helpers.attr("_accumulate_grad"), not_recorded = helpers.attr("_not_recorded");
+
+  std::unordered_map<PyObject*, py::object> buffers;  // node -> gradient so far
+  std::vector<std::pair<py::object, py::object>> leaves;  // (leaf tensor, gradient so far)
+  std::unordered_map<PyObject*, size_t> leaf_at;
+  auto to_leaf = [&](py::handle t, py::handle g) {
+    auto it = leaf_at.find(t.ptr());
+    if (it == leaf_at.end()) {
+      leaf_at.emplace(t.ptr(), leaves.size());
+      leaves.emplace_back(py::reinterpret_borrow<py::object>(t), py::reinterpret_borrow<py::object>(g));
+    } else {
+      leaves[it->second].second = add_grads(leaves[it->second].second, g);
+    }
+  };
+  auto to_node = [&](py::handle node, py::handle g) {
+    auto it = buffers.find(node.ptr());
+    if (it == buffers.end())
+      buffers.emplace(node.ptr(), py::reinterpret_borrow<py::object>(g));
+    else
+      it->second = add_grads(it->second, g);
+  };
+
+  std::vector<py::object> nodes;  // every node reached, kept alive for the pass
+  std::unordered_map<PyObject*, int> deps;  // edges still to deliver into each node
+  std::vector<PyObject*> roots;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    py::object fn = steal_or_throw(PyObject_GetAttr(outputs[i].ptr(), n.grad_fn));
+    if (fn.is_none()) {
+      to_leaf(outputs[i], grads[i]);
+      continue;
+    }
+    to_node(fn, grads[i]);
+    roots.push_back(fn.ptr());
+    nodes.push_back(fn);
+  }
+  // Dependency counts over the nodes reachable from the roots: edges still to deliver into each.
+  std::unordered_map<PyObject*, py::object> edges_of;
+  std::unordered_set<PyObject*> seen(roots.begin(), roots.end());
+  std::vector<PyObject*> stack(seen.begin(), seen.end());
+  while (!stack.empty()) {
+    PyObject* fn = stack.back();
+    stack.pop_back();
+    py::object edges = steal_or_throw(PyObject_GetAttr(fn, n.edges));
+    if (!PyList_Check(edges.ptr()) && !PyTuple_Check(edges.ptr())) not_recorded(py::handle(fn));
+    const Py_ssize_t count = PySequence_Fast_GET_SIZE(edges.ptr());
+    for (Py_ssize_t i = 0; i < count; ++i) {
+      PyObject* e = PySequence_Fast_GET_ITEM(edges.ptr(), i);
+      if (e == Py_None || Py_TYPE(e) == tensor_type) continue;
+      ++deps[e];
+      if (seen.insert(e).second) {
+        nodes.push_back(py::reinterpret_borrow<py::object>(e));
+        stack.push_back(e);
+      }
+    }
+    edges_of.emplace(fn, std::move(edges));
+  }
+
+  std::vector<PyObject*> ready;
+  for (PyObject* r : seen)
+    if (deps.find(r) == deps.end() && buffers.count(r)) ready.push_back(r);
+  {
+    GradModeOff grad_off;
+    while (!ready.empty()) {
+      PyObject* fn = ready.back();
+      ready.pop_back();
+      py::object g;
+      auto it = buffers.find(fn);
+      if (it != buffers.end()) {
+        g = std::move(it->second);
+        buffers.erase(it);
+      }
+      py::object edges = edges_of[fn];
+      const Py_ssize_t n_edges = PySequence_Fast_GET_SIZE(edges.ptr());
+      py::object grads_in;
+      if (g) {
+        py::object retained = steal_or_throw(PyObject_GetAttr(fn, s_retained));
+        if (!retained.is_none()) retain_hook(py::handle(fn), g);
+        py::object backward = steal_or_throw(PyObject_GetAttr(fn, s_backward));
+        grads_in = steal_or_throw(PyObject_CallFunctionObjArgs(backward.ptr(), fn, g.ptr(), nullptr));
+        if (!PyTuple_Check(grads_in.ptr())) grads_in = py::make_tuple(grads_in);
+        if (PyTuple_GET_SIZE(grads_in.ptr()) != n_edges) {
+          const std::string msg = std::string(Py_TYPE(fn)->tp_name) + ".backward returned " +
+                                  std::to_string(PyTuple_GET_SIZE(grads_in.ptr())) + " gradient(s); its forward took " +
+                                  std::to_string(n_edges) + " argument(s)";
+          PyErr_SetString(PyExc_RuntimeError, msg.c_str());
+          throw py::error_already_set();
+        }
+        if (!retain_graph) set_attr(fn, s_saved, freed.ptr());
+        g = py::object();
+      }
+      py::object builtin = steal_or_throw(PyObject_GetAttr(fn, s_builtin));
+      const bool check = !PyObject_IsTrue(builtin.ptr());
+      for (Py_ssize_t i = 0; i < n_edges; ++i) {
+        PyObject* e = PySequence_Fast_GET_ITEM(edges.ptr(), i);
+        if (e == Py_None) continue;
+        PyObject* gi = grads_in ? PyTuple_GET_ITEM(grads_in.ptr(), i) : Py_None;
+        const bool leaf = Py_TYPE(e) == tensor_type;
+        if (gi != Py_None && check) {
+          py::object want = steal_or_throw(PyObject_GetAttr(e, leaf ? n.shape : n.node_shape));
+          py::object have = steal_or_throw(PyObject_GetAttr(gi, n.shape));
+          if (!want.equal(have)) bad_shape(py::handle(fn), py::handle(gi), want);
+        }
+        if (leaf) {
+          if (gi != Py_None) to_leaf(e, gi);
+          continue;
+        }
+        if (gi != Py_None) to_node(e, gi);
+        if (--deps[e] == 0) ready.push_back(e);
+      }
+    }
+  }
+
+  for (auto& [t, g] : leaves) {
+    py::object current = steal_or_throw(PyObject_GetAttr(t.ptr(), s_grad));
+    const Tensor& gt = g.cast<const Tensor&>();
+    const bool own = current.is_none() && Py_REFCNT(g.ptr()) == 1 && gt.storage.use_count() == 1 &&
+                     gt.is_contiguous() && gt.dtype == t.cast<const Tensor&>().dtype;
+    if (own)
+      set_attr(t.ptr(), s_grad, g.ptr());  // nothing else sees this memory: no copy needed
+    else
+      accumulate(t, g, true);
+  }
+  return py::none();
+}
+
 }  // namespace
 
 void bind_autograd(py::module_& m) {
@@ -115,6 +281,9 @@ void bind_autograd(py::module_& m) {
     Py_XDECREF(grad_mode_holder);
     grad_mode_holder = holder.release().ptr();
   }, "Tells the C++ fast path where the grad mode lives (autograd._Mode).");
+  m.def("_run_backward", &run_backward, py::arg("outputs"), py::arg("grads"), py::arg("retain_graph"),
+        py::arg("freed"), py::arg("helpers"),
+        "The backward pass of loss.backward() (autograd._run is the reference, and serves autograd.grad()).");
   m.def("_apply_builtin", &apply_builtin,
         "Function.apply for ember's own ops: run forward, record the node when an input requires grad.");
 }

@@ -18,6 +18,8 @@ from . import _C
 
 Tensor = _C.Tensor
 
+_this_module = sys.modules[__name__]
+
 __all__ = ["Function", "backward", "grad", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled"]
 
@@ -229,6 +231,23 @@ def _check_grad(t, g, what):
     return g
 
 
+def _retain_hook(fn, g):
+    """A node whose output asked for retain_grad(): that tensor's .grad gets the gradient."""
+    out = fn._retained()
+    if out is not None:
+        _accumulate_grad(out, g, copy=True)
+
+
+def _not_recorded(fn):
+    raise RuntimeError(f"backward: {type(fn).__name__} is not part of a recorded graph")
+
+
+def _accumulate(outputs, grads, retain_graph):
+    """Backpropagates into the leaves' .grad: the C++ pass (csrc/bindings/autograd.cpp), whose
+    reference is _run below."""
+    _C._run_backward(outputs, grads, retain_graph, _FREED, _this_module)
+
+
 def _bad_grad_shape(fn, g, shape):
     raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} for an input of "
                        f"shape {shape}; each gradient must have its input's shape")
@@ -394,7 +413,7 @@ def _backward_scalar(t, retain_graph):
     """loss.backward() for a recorded output: the seed gradient is 1 (one element required)."""
     if t.numel() != 1:
         _make_grads([t], None)  # raises the error naming the shape
-    _run((t,), (_C.full(list(t.shape), 1.0, t.dtype, str(t.device) if t.is_cuda else None),), bool(retain_graph))
+    _accumulate([t], [_C.full(list(t.shape), 1.0, t.dtype, str(t.device) if t.is_cuda else None)], bool(retain_graph))
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -414,7 +433,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if g is not None:
                 _accumulate_grad(t, g, copy=True)
         return
-    _run(tensors, grads, bool(retain_graph))
+    _accumulate(tensors, grads, bool(retain_graph))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,

@@ -3,6 +3,8 @@ the same model in ember and in PyTorch, from the same initial weights and data, 
 
     mlp_tiny   2-4-1, tanh, batch 100, MSE, SGD(lr=0.1)
     mlp_mnist  784-512-512-10, ReLU, batch 128, cross-entropy, SGD(lr=0.01, momentum=0.9)
+    cnn_mnist  Conv2d(1,32,3)-ReLU-MaxPool(2)-Conv2d(32,64,3)-ReLU-MaxPool(2)-Conv2d(64,64,3)-ReLU-
+               Flatten-Linear(576,64)-ReLU-Linear(64,10), 28x28 inputs, batch 32, cross-entropy, Adam
 
 Before timing, a few steps of both must follow the same loss curve; a benchmark of a wrong step
 would be meaningless.
@@ -15,12 +17,24 @@ import ember
 from ._timing import median_time, row, try_import_torch
 
 CONFIGS = {
-    "mlp_tiny": dict(sizes=(2, 4, 1), batch=100, act="Tanh", loss="mse", opt=dict(lr=0.1)),
-    "mlp_mnist": dict(sizes=(784, 512, 512, 10), batch=128, act="ReLU", loss="ce", opt=dict(lr=0.01, momentum=0.9)),
+    "mlp_tiny": dict(sizes=(2, 4, 1), batch=100, act="Tanh", loss="mse", optimizer="SGD", opt=dict(lr=0.1)),
+    "mlp_mnist": dict(sizes=(784, 512, 512, 10), batch=128, act="ReLU", loss="ce", optimizer="SGD",
+                      opt=dict(lr=0.01, momentum=0.9)),
+    "cnn_mnist": dict(sizes=None, input=(1, 28, 28), classes=10, batch=32, loss="ce", optimizer="Adam",
+                      opt=dict(lr=1e-3)),
 }
 
 
+def _cnn(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(), nn.Linear(576, 64),
+                         nn.ReLU(), nn.Linear(64, 10))
+
+
 def _layers(lib, sizes, act):
+    if sizes is None:
+        return _cnn(lib)
     layers = []
     for i in range(len(sizes) - 1):
         layers.append(lib.nn.Linear(sizes[i], sizes[i + 1]))
@@ -30,18 +44,20 @@ def _layers(lib, sizes, act):
 
 
 def _data(cfg, rng):
-    x = rng.standard_normal((cfg["batch"], cfg["sizes"][0])).astype(np.float32)
+    shape = cfg["input"] if cfg["sizes"] is None else (cfg["sizes"][0],)
+    outputs = cfg["classes"] if cfg["sizes"] is None else cfg["sizes"][-1]
+    x = rng.standard_normal((cfg["batch"],) + tuple(shape)).astype(np.float32)
     if cfg["loss"] == "mse":
-        y = rng.standard_normal((cfg["batch"], cfg["sizes"][-1])).astype(np.float32)
+        y = rng.standard_normal((cfg["batch"], outputs)).astype(np.float32)
     else:
-        y = rng.integers(0, cfg["sizes"][-1], cfg["batch"]).astype(np.int64)
+        y = rng.integers(0, outputs, cfg["batch"]).astype(np.int64)
     return x, y
 
 
 def _ember_step(cfg, x, y):
-    model = _layers(ember, cfg["sizes"], cfg["act"])
+    model = _layers(ember, cfg["sizes"], cfg.get("act"))
     loss_fn = ember.nn.MSELoss() if cfg["loss"] == "mse" else ember.nn.CrossEntropyLoss()
-    opt = ember.optim.SGD(model.parameters(), **cfg["opt"])
+    opt = getattr(ember.optim, cfg["optimizer"])(model.parameters(), **cfg["opt"])
     ex, ey = ember.from_numpy(x), ember.from_numpy(y)
 
     def step():
@@ -54,12 +70,12 @@ def _ember_step(cfg, x, y):
 
 
 def _torch_step(torch, cfg, x, y, ember_model):
-    model = _layers(torch, cfg["sizes"], cfg["act"])
+    model = _layers(torch, cfg["sizes"], cfg.get("act"))
     with torch.no_grad():
         for tp, ep in zip(model.parameters(), ember_model.parameters()):
             tp.copy_(torch.from_numpy(np.array(ep.detach())))
     loss_fn = torch.nn.MSELoss() if cfg["loss"] == "mse" else torch.nn.CrossEntropyLoss()
-    opt = torch.optim.SGD(model.parameters(), **cfg["opt"])
+    opt = getattr(torch.optim, cfg["optimizer"])(model.parameters(), **cfg["opt"])
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
     def step():
