@@ -197,7 +197,8 @@ void batch_moments(const T* x, const ChannelLayout& layout, std::vector<double>&
   for (int64_t c = 0; c < C; ++c) shift[c] = (double)x[layout.columns ? c : c * plane];  // the first value
   for (int pass = 0; pass < 2; ++pass) {
     channel_sums(
-        layout, s1, s2, [&](int64_t p, int64_t c, double* sums) { k.moments_row(x + p * plane, plane, shift[c], sums); },
+        layout, s1, s2,
+        [&](int64_t p, int64_t c, double* sums) { k.moments_row(x + p * plane, plane, shift[c], sums); },
         [&](int64_t first, int64_t rows, double* p1, double* p2) {
           k.moments_columns(x + first * C, rows, C, shift.data(), p1, p2);
         });

@@ -73,7 +73,7 @@ class _BatchNorm(Module):
             raise TypeError(f"{type(self).__name__}: expected an ember.Tensor input, got {type(input).__name__}")
         shape = input.shape
         if len(shape) not in self._input_dims:
-            raise ValueError(f"{type(self).__name__}: expected {self._input_layout} input, got shape {shape}")
+            raise ValueError(f"{type(self).__name__}: expected {self._input_layout}, got shape {shape}")
         if shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels (num_features="
                              f"{self.num_features}), got an input of shape {shape} with {shape[1]} channels")
@@ -112,14 +112,14 @@ class BatchNorm1d(_BatchNorm):
     """Batch normalization over (N, C) or (N, C, L) inputs: each channel normalised by its mean and
     biased variance over the batch (and L), then scaled by weight and shifted by bias."""
     _input_dims = (2, 3)
-    _input_layout = "a 2-d (N, C) or 3-d (N, C, L)"
+    _input_layout = "a 2-d input (N, C) or a 3-d input (N, C, L)"
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalization over (N, C, H, W) inputs: each channel normalised by its mean and biased
     variance over N, H and W, then scaled by weight and shifted by bias."""
     _input_dims = (4,)
-    _input_layout = "a 4-d (N, C, H, W)"
+    _input_layout = "a 4-d input (N, C, H, W)"
 
 
 class LayerNorm(Module):
