@@ -142,12 +142,22 @@ def test_batch_norm_random_shapes_match_torch(torch, n, c, spatial, training, ch
     check_batch_norm(torch, (n, c, *spatial), dtype, training, True, channels_last=channels_last)
 
 
-def test_batch_norm_nan_stays_in_its_channel():
+@pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_non_finite_values_make_their_channel_or_row_nan(torch, special, channels_last):
     x = RNG.standard_normal((4, 3, 2, 2))
-    x[1, 1, 0, 1] = np.nan
-    out = F.batch_norm(ember.from_numpy(x), None, None, training=True).numpy()
-    assert np.isnan(out[:, 1]).all()
-    assert np.isfinite(out[:, [0, 2]]).all()
+    x[1, 1, 0, 1] = special
+    want = torch.nn.functional.batch_norm(torch.from_numpy(x), None, None, training=True).numpy()
+    ex = np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if channels_last else x
+    out = F.batch_norm(ember.from_numpy(ex), None, None, training=True, channels_last=channels_last).numpy()
+    out = out.transpose(0, 3, 1, 2) if channels_last else out
+    assert np.isnan(out[:, 1]).all() and np.isnan(want[:, 1]).all()
+    np.testing.assert_allclose(out[:, [0, 2]], want[:, [0, 2]], rtol=1e-12)
+    rows = x.reshape(4, 12)
+    out = F.layer_norm(ember.from_numpy(rows), [12]).numpy()
+    assert np.isnan(out[1]).all()
+    np.testing.assert_allclose(np.delete(out, 1, 0), np.delete(torch.nn.functional.layer_norm(
+        torch.from_numpy(rows), [12]).numpy(), 1, 0), rtol=1e-12, atol=1e-14)
 
 
 def test_batch_norm_empty_batch_keeps_running_stats(torch):

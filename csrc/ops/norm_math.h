@@ -28,10 +28,10 @@ struct ShiftedSums {
 
 // mean = shift + s1 / n.
 EMBER_SCALAR double moments_mean(double shift, ShiftedSums s, double n) { return shift + s.s1 / n; }
-// M2 = sum (x - mean)^2 = s2 - s1^2 / n, never negative.
+// M2 = sum (x - mean)^2 = s2 - s1^2 / n, never negative; NaN (from a NaN or an inf) stays NaN.
 EMBER_SCALAR double moments_m2(ShiftedSums s, double n) {
   const double m2 = s.s2 - s.s1 * (s.s1 / n);
-  return m2 > 0 ? m2 : 0;
+  return m2 < 0 ? 0 : m2;
 }
 // True when s1^2 / n is more than 15 times M2, i.e. the shift is more than ~4 standard deviations from
 // the mean: s2 then has lost more than 4 bits to cancellation, which float64 inputs cannot spare.
