@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, help="thread count for ember, NumPy's BLAS and PyTorch")
-    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss"], action="append",
+    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "norm"], action="append",
                         help="run only these groups (repeatable)")
     args = parser.parse_args(argv)
 
@@ -68,6 +68,7 @@ def main(argv=None):
     from ember.bench.elementwise import bench_activation_backward, bench_elementwise, bench_tiny_op
     from ember.bench.loss import bench_cross_entropy
     from ember.bench.matmul import bench_matmul
+    from ember.bench.norm import bench_norm
     from ember.bench.optim import bench_adam
     from ember.bench.reduce import bench_sum
     from ember.bench.train import bench_train
@@ -77,6 +78,7 @@ def main(argv=None):
         "elementwise": lambda: bench_elementwise(quick=args.quick) + bench_activation_backward(quick=args.quick),
         "reduce": lambda: bench_sum(quick=args.quick),
         "loss": lambda: bench_cross_entropy(quick=args.quick),
+        "norm": lambda: bench_norm(quick=args.quick),
         "tiny": lambda: bench_tiny_op(),
         "train": lambda: bench_train(quick=args.quick),
         "optim": lambda: bench_adam(quick=args.quick),

@@ -1,0 +1,3 @@
+// Normalization kernels compiled for the x86-64 baseline (SSE2), for any CPU.
+#define EMBER_ISA generic
+#include "cpu/norm_kernels.inc"
