@@ -114,22 +114,32 @@ Pair pooled_size(const std::string& name, const Image& im, Pair kernel, Pair str
 
 struct Windows {
   std::vector<int64_t> first, end, size;
-  int64_t step = 1, kernel = 0, stride = 0, pad = 0;
+  int64_t step = 1, kernel = 0, stride = 0, pad = 0, in_size = 0;
 
   explicit Windows(int64_t out) : first(out), end(out), size(out) {}
-  PoolWindows view() const { return {first.data(), end.data(), size.data(), step, kernel, stride, pad}; }
+  PoolWindows view() const {
+    PoolWindows v{first.data(), end.data(), size.data(), step, kernel, stride, pad, 0, 0};
+    if (kernel > 0) {  // the positions where both the first and the last tap fall inside the input
+      int64_t lo, hi, unused;
+      const int64_t out = (int64_t)first.size(), in = in_size;
+      pool_tap_range(-pad, stride, in, out, &lo, &unused);
+      pool_tap_range((kernel - 1) * step - pad, stride, in, out, &unused, &hi);
+      v.interior_lo = lo, v.interior_hi = std::max(lo, hi);
+    }
+    return v;
+  }
 };
 
 Windows max_windows(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
   Windows w(out);
-  w.step = dilation, w.kernel = kernel, w.stride = stride, w.pad = pad;
+  w.step = dilation, w.kernel = kernel, w.stride = stride, w.pad = pad, w.in_size = in;
   for (int64_t o = 0; o < out; ++o) max_pool_window(o, kernel, stride, pad, dilation, in, &w.first[o], &w.end[o]);
   return w;
 }
 
 Windows avg_windows(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t pad, bool count_include_pad) {
   Windows w(out);
-  w.kernel = kernel, w.stride = stride, w.pad = pad;
+  w.kernel = kernel, w.stride = stride, w.pad = pad, w.in_size = in;
   for (int64_t o = 0; o < out; ++o)
     avg_pool_window(o, kernel, stride, pad, in, count_include_pad, &w.first[o], &w.end[o], &w.size[o]);
   return w;
@@ -158,6 +168,10 @@ PoolGeometry geometry(const Image& im, int64_t out_h, int64_t out_w, const Windo
   if (cols) g.cols = cols->view();
   g.divisor_override = divisor_override;
   g.channel_block = channel_block(im);
+  if (rows && cols) {
+    const int64_t extent = (rows->kernel - 1) * rows->step * im.w + (cols->kernel - 1) * cols->step;
+    g.offsets_fit_int32 = extent < (int64_t(1) << 31);
+  }
   return g;
 }
 

@@ -28,6 +28,8 @@ struct PoolWindows {
   const int64_t* size;
   int64_t step;                 // the dilation; 1 for average pooling
   int64_t kernel, stride, pad;  // the sweep that made the windows (max pooling's NCHW kernel uses them)
+  // [interior_lo, interior_hi): the output positions whose every tap lies inside the input
+  int64_t interior_lo, interior_hi;
 };
 
 struct PoolGeometry {
@@ -35,6 +37,9 @@ struct PoolGeometry {
   PoolWindows rows, cols;    // along H and along W
   int64_t divisor_override;  // 0: an average divides by rows.size[oh] * cols.size[ow]
   int64_t channel_block;     // channels per NHWC backward work item
+  // a window's extent, (kernel_h - 1) * dilation_h * W + (kernel_w - 1) * dilation_w, fits in int32:
+  // float32 max pooling then keeps per-lane tap offsets in int32 lanes
+  bool offsets_fit_int32;
 };
 
 template <class T>
