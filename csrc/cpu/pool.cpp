@@ -103,10 +103,11 @@ Pair pooled_size(const std::string& name, const Image& im, Pair kernel, Pair str
                  bool ceil_mode) {
   const Pair out{pool_output_size(im.h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode),
                  pool_output_size(im.w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)};
+  const bool dilated = dilation[0] != 1 || dilation[1] != 1;
   EMBER_CHECK(out[0] >= 1 && out[1] >= 1, ValueError, name, ": the input's ", im.h, "x", im.w,
-              " spatial size (padding ", pair_str(padding), ") is smaller than the window: kernel_size ",
-              pair_str(kernel), ", dilation ", pair_str(dilation), " would give a ", out[0], "x", out[1],
-              " output; use a smaller kernel or a larger input");
+              " spatial size (padding ", pair_str(padding), ") is smaller than the window of kernel_size ",
+              pair_str(kernel), dilated ? str_cat(" and dilation ", pair_str(dilation)) : std::string(),
+              ": the output would be ", out[0], "x", out[1], "; use a smaller kernel or a larger input");
   return out;
 }
 
