@@ -229,10 +229,11 @@ Image check_grad(const Tensor& grad, const Shape& input_shape, bool channels_las
               " does not match the input of shape ", shape_str(input_shape));
   const Image gi = image_of(grad.shape, channels_last, op, "grad");
   const bool fits = gi.n == im.n && gi.c == im.c && (!out_size || (gi.h == (*out_size)[0] && gi.w == (*out_size)[1]));
-  EMBER_CHECK(fits, ValueError, op, ": grad of shape ", shape_str(grad.shape), " does not match the output ",
-              "pooling an input of shape ", shape_str(input_shape), " gives",
-              out_size ? str_cat(" (", shape_str(image_shape(im, (*out_size)[0], (*out_size)[1], channels_last)), ")")
-                       : std::string());
+  EMBER_CHECK(fits, ValueError, op, ": grad of shape ", shape_str(grad.shape), " does not match the input of shape ",
+              shape_str(input_shape), ": ",
+              out_size ? str_cat("expected the output's shape ",
+                                 shape_str(image_shape(im, (*out_size)[0], (*out_size)[1], channels_last)))
+                       : std::string("the batch and channel sizes must agree"));
   return im;
 }
 
