@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, help="thread count for ember, NumPy's BLAS and PyTorch")
-    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss"], action="append",
+    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "pool"], action="append",
                         help="run only these groups (repeatable)")
     args = parser.parse_args(argv)
 
@@ -69,6 +69,7 @@ def main(argv=None):
     from ember.bench.loss import bench_cross_entropy
     from ember.bench.matmul import bench_matmul
     from ember.bench.optim import bench_adam
+    from ember.bench.pool import bench_max_pool
     from ember.bench.reduce import bench_sum
     from ember.bench.train import bench_train
 
@@ -80,6 +81,7 @@ def main(argv=None):
         "tiny": lambda: bench_tiny_op(),
         "train": lambda: bench_train(quick=args.quick),
         "optim": lambda: bench_adam(quick=args.quick),
+        "pool": lambda: bench_max_pool(quick=args.quick),
     }
     machine = _machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()), flush=True)
