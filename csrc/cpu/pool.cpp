@@ -4,9 +4,8 @@
 // Each call checks its arguments once, makes the input contiguous in its own layout (a no-op in the
 // usual call), computes the windows along H and along W once (a few hundred integers: the kernels
 // then never clip a window or test for padding), and splits the work items over threads.
-// Global average pooling (adaptive output 1 x 1) is a mean over H and W, which the reduction engine
-// does in one SIMD pass over each plane (NCHW) or over each image's rows of channels (NHWC), as
-// PyTorch also does.
+// Global average pooling (adaptive output 1 x 1) has kernels of its own: one pass over each plane
+// (NCHW) or over each image's rows of channels (NHWC), and a fill backward.
 #include "cpu/pool.h"
 
 #include <algorithm>
@@ -18,7 +17,6 @@
 #include "core/errors.h"
 #include "core/parallel.h"
 #include "cpu/pool_kernels.h"
-#include "cpu/reduce.h"
 #include "ops/pool_math.h"
 
 namespace ember {
@@ -114,18 +112,23 @@ Pair pooled_size(const std::string& name, const Image& im, Pair kernel, Pair str
 // ---- window tables -------------------------------------------------------------------------------
 
 struct Windows {
-  std::vector<int64_t> first, end, size;
+  std::vector<int64_t> first, end, size, tap_lo, tap_hi;
   int64_t step = 1, kernel = 0, stride = 0, pad = 0, in_size = 0;
 
   explicit Windows(int64_t out) : first(out), end(out), size(out) {}
+
+  // The output positions each tap falls inside the input for (a sweep of kernel, stride, pad).
+  void set_taps() {
+    tap_lo.resize(kernel), tap_hi.resize(kernel);
+    for (int64_t k = 0; k < kernel; ++k)
+      pool_tap_range(k * step - pad, stride, in_size, (int64_t)first.size(), &tap_lo[k], &tap_hi[k]);
+  }
+
   PoolWindows view() const {
-    PoolWindows v{first.data(), end.data(), size.data(), step, kernel, stride, pad, 0, 0};
+    PoolWindows v{first.data(), end.data(), size.data(), step, kernel, stride, pad, 0, 0, tap_lo.data(), tap_hi.data()};
     if (kernel > 0) {  // the positions where both the first and the last tap fall inside the input
-      int64_t lo, hi, unused;
-      const int64_t out = (int64_t)first.size(), in = in_size;
-      pool_tap_range(-pad, stride, in, out, &lo, &unused);
-      pool_tap_range((kernel - 1) * step - pad, stride, in, out, &unused, &hi);
-      v.interior_lo = lo, v.interior_hi = std::max(lo, hi);
+      v.interior_lo = tap_lo.front();
+      v.interior_hi = std::max(tap_lo.front(), tap_hi.back());
     }
     return v;
   }
@@ -135,6 +138,7 @@ Windows max_windows(int64_t out, int64_t in, int64_t kernel, int64_t stride, int
   Windows w(out);
   w.step = dilation, w.kernel = kernel, w.stride = stride, w.pad = pad, w.in_size = in;
   for (int64_t o = 0; o < out; ++o) max_pool_window(o, kernel, stride, pad, dilation, in, &w.first[o], &w.end[o]);
+  w.set_taps();
   return w;
 }
 
@@ -143,6 +147,7 @@ Windows avg_windows(int64_t out, int64_t in, int64_t kernel, int64_t stride, int
   w.kernel = kernel, w.stride = stride, w.pad = pad, w.in_size = in;
   for (int64_t o = 0; o < out; ++o)
     avg_pool_window(o, kernel, stride, pad, in, count_include_pad, &w.first[o], &w.end[o], &w.size[o]);
+  w.set_taps();
   return w;
 }
 
@@ -369,8 +374,17 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size, bool channels_
   EMBER_CHECK(output_size[0] > 0 && output_size[1] > 0, ValueError, name, ": output_size must be positive, got ",
               pair_str(output_size));
   if (output_size[0] == 1 && output_size[1] == 1) {
-    const int64_t h_dim = (im.unbatched ? 0 : 1) + (channels_last ? 0 : 1);
-    return mean(input, std::vector<int64_t>{h_dim, h_dim + 1}, true);
+    const Tensor x = contiguous(input);
+    Tensor out = empty(image_shape(im, 1, 1, channels_last), x.dtype);
+    const PoolGeometry g = geometry(im, 1, 1, nullptr, nullptr, 0);
+    const int64_t item_elements = im.h * im.w * (channels_last ? g.channel_block : 1);
+    dispatch_float(x.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      const auto kernel = kernels<T>().global_avg_forward[channels_last];
+      parallel_for(0, backward_items(g, channels_last), grain_for(item_elements),
+                   [&](int64_t b, int64_t e) { kernel(g, x.data<T>(), out.data<T>(), b, e); });
+    });
+    return out;
   }
   const Windows rows = adaptive_windows(output_size[0], im.h), cols = adaptive_windows(output_size[1], im.w);
   return run_avg_forward(input, im, geometry(im, output_size[0], output_size[1], &rows, &cols, 0), channels_last);

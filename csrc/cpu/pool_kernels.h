@@ -30,6 +30,9 @@ struct PoolWindows {
   int64_t kernel, stride, pad;  // the sweep that made the windows (max pooling's NCHW kernel uses them)
   // [interior_lo, interior_hi): the output positions whose every tap lies inside the input
   int64_t interior_lo, interior_hi;
+  // [tap_lo[k], tap_hi[k]): the output positions whose tap k lies inside the input (kernel entries)
+  const int64_t* tap_lo;
+  const int64_t* tap_hi;
 };
 
 struct PoolGeometry {
@@ -63,6 +66,7 @@ struct PoolKernelSet {
   MaxPoolBackwardKernel<T> max_backward[2];
   AvgPoolForwardKernel<T> avg_forward[2];
   AvgPoolBackwardKernel<T> avg_backward[2];
+  AvgPoolForwardKernel<T> global_avg_forward[2];  // output 1 x 1; work items those of a backward
 };
 
 struct PoolKernels {
