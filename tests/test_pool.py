@@ -402,6 +402,14 @@ def test_modules_forward_and_repr(torch):
         close(mine(ember.from_numpy(x[0])).numpy(), theirs(torch.from_numpy(x[0])).numpy(), ember.float64)
 
 
+def test_numpy_integers_as_sizes():
+    x = ember.randn(1, 2, 6, 6)
+    size = np.int64(2)
+    assert F.max_pool2d(x, size, (size, 1)).shape == (1, 2, 3, 5)
+    assert F.avg_pool2d(x, size, divisor_override=np.int32(3)).shape == (1, 2, 3, 3)
+    assert F.adaptive_avg_pool2d(x, (None, np.int64(4))).shape == (1, 2, 6, 4)
+
+
 def test_max_pool_module_return_indices():
     x = ember.randn(1, 2, 6, 6)
     out, idx = nn.MaxPool2d(2, return_indices=True)(x)

@@ -6,6 +6,8 @@ Shapes: input (N, C, H, W) or, unbatched, (C, H, W); with channels_last=True (th
 with the name of the op or layer that error messages name. Max pooling keeps only its int64 indices
 for backward (not the input); the average poolings keep nothing but the input's shape.
 """
+import numbers
+
 from .. import _C
 from .common import Function, Tensor, _Mode
 
@@ -13,18 +15,18 @@ __all__ = ["pair", "output_pair", "max_pool2d", "avg_pool2d", "adaptive_avg_pool
 
 
 def _is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)  # NumPy integers too
 
 
 def pair(value, what, name):
     """An int or a pair of ints as [h, w]; TypeError naming the argument otherwise."""
     if _is_int(value):
-        return [value, value]
+        return [int(value), int(value)]
     if isinstance(value, (tuple, list)):
         if len(value) == 1 and _is_int(value[0]):
-            return [value[0], value[0]]
+            return [int(value[0]), int(value[0])]
         if len(value) == 2 and _is_int(value[0]) and _is_int(value[1]):
-            return [value[0], value[1]]
+            return [int(value[0]), int(value[1])]
     raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
 
 
@@ -32,16 +34,16 @@ def output_pair(output_size, input, channels_last, name):
     """adaptive pooling's output_size as [OH, OW]: an int, or a pair whose None entries keep the
     input's size along that dim."""
     if _is_int(output_size):
-        return [output_size, output_size]
+        return [int(output_size), int(output_size)]
     if not isinstance(output_size, (tuple, list)) or len(output_size) != 2 or not all(
             s is None or _is_int(s) for s in output_size):
         raise TypeError(f"{name}: output_size must be an int or a pair of ints (None keeps the input's size), "
                         f"got {output_size!r}")
     shape = input.shape
     if len(shape) not in (3, 4):  # a None cannot be resolved; _C names the expected shapes
-        return [1 if s is None else s for s in output_size]
+        return [1 if s is None else int(s) for s in output_size]
     spatial = shape[-3:-1] if channels_last else shape[-2:]
-    return [spatial[i] if s is None else s for i, s in enumerate(output_size)]
+    return [spatial[i] if s is None else int(s) for i, s in enumerate(output_size)]
 
 
 def _check_input(x, name):
@@ -125,8 +127,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     divisor_override (a non-zero int) replaces every window's divisor."""
     _check_input(input, _name)
     kernel = pair(kernel_size, "kernel_size", _name)
-    if divisor_override is not None and not _is_int(divisor_override):
-        raise TypeError(f"{_name}: divisor_override must be None or an int, got {divisor_override!r}")
+    if divisor_override is not None:
+        if not _is_int(divisor_override):
+            raise TypeError(f"{_name}: divisor_override must be None or an int, got {divisor_override!r}")
+        divisor_override = int(divisor_override)
     args = (kernel, _stride(stride, kernel, _name), pair(padding, "padding", _name), bool(ceil_mode),
             bool(count_include_pad), divisor_override, bool(channels_last), _name)
     if _Mode.enabled and input._requires_grad:
