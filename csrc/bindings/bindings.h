@@ -19,6 +19,7 @@ void bind_optim(pybind11::module_& m);   // sgd_step / adam_step / rmsprop_step 
 void bind_loss(pybind11::module_& m);    // softmax backward, cross-entropy / NLL, elementwise losses
 void bind_autograd(pybind11::module_& m);  // Function.apply's fast path for ember's own ops
 void bind_norm(pybind11::module_& m);    // batch norm, layer norm
+void bind_pool(pybind11::module_& m);    // max / average / adaptive average 2-d pooling
 void bind_cuda(pybind11::module_& m);
 
 // A Python scalar argument (bool, int or float) as the op-specific value, with its kind kept so

@@ -49,5 +49,6 @@ PYBIND11_MODULE(_C, m) {
   ember::bind_loss(m);
   ember::bind_autograd(m);
   ember::bind_norm(m);
+  ember::bind_pool(m);
   ember::bind_cuda(m);
 }

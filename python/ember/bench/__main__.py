@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, help="thread count for ember, NumPy's BLAS and PyTorch")
-    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "norm"], action="append",
+    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "norm", "pool"], action="append",
                         help="run only these groups (repeatable)")
     args = parser.parse_args(argv)
 
@@ -70,6 +70,7 @@ def main(argv=None):
     from ember.bench.matmul import bench_matmul
     from ember.bench.norm import bench_norm
     from ember.bench.optim import bench_adam
+    from ember.bench.pool import bench_max_pool
     from ember.bench.reduce import bench_sum
     from ember.bench.train import bench_train
 
@@ -82,6 +83,7 @@ def main(argv=None):
         "tiny": lambda: bench_tiny_op(),
         "train": lambda: bench_train(quick=args.quick),
         "optim": lambda: bench_adam(quick=args.quick),
+        "pool": lambda: bench_max_pool(quick=args.quick),
     }
     machine = _machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()), flush=True)

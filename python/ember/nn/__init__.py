@@ -12,6 +12,7 @@ from .container import Sequential, ModuleList, ModuleDict, ParameterList, Parame
 from .layers import Identity, Linear, Flatten, Unflatten, Dropout
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm, Dropout2d
 from .activation import ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax
+from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .loss import (MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
                    NLLLoss)
 
@@ -21,5 +22,6 @@ __all__ = [
     "Identity", "Linear", "Flatten", "Unflatten", "Dropout",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout2d",
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
 ]

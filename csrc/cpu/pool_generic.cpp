@@ -1,0 +1,3 @@
+// Pooling kernels compiled for the x86-64 baseline (SSE2), for any CPU.
+#define EMBER_ISA generic
+#include "cpu/pool_kernels.inc"
