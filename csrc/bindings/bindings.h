@@ -17,6 +17,7 @@ void bind_index(pybind11::module_& m);
 void bind_random(pybind11::module_& m);
 void bind_optim(pybind11::module_& m);   // sgd_step / adam_step / rmsprop_step / adagrad_step
 void bind_loss(pybind11::module_& m);    // softmax backward, cross-entropy / NLL, elementwise losses
+void bind_conv(pybind11::module_& m);    // conv1d / conv2d and their backward, both layouts
 void bind_cuda(pybind11::module_& m);
 
 // A Python scalar argument (bool, int or float) as the op-specific value, with its kind kept so

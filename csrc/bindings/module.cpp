@@ -47,5 +47,6 @@ PYBIND11_MODULE(_C, m) {
   ember::bind_random(m);
   ember::bind_optim(m);
   ember::bind_loss(m);
+  ember::bind_conv(m);
   ember::bind_cuda(m);
 }
