@@ -170,8 +170,12 @@ Tensor conv_forward(const char* op, int spatial, const Tensor& x, const Tensor& 
   const Tensor bc = bias ? contiguous(*bias) : Tensor{};
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    cpu::conv_forward<T>(g, xc.data<T>(), wc.data<T>(), bias ? bc.data<T>() : nullptr,
-                         out.data<T>());
+    const T* b = bias ? bc.data<T>() : nullptr;
+    if (cpu::conv_direct_available(g)) {
+      cpu::conv_direct<T>(g, xc.data<T>(), wc.data<T>(), b, out.data<T>(), /*input_grad=*/false);
+    } else {
+      cpu::conv_forward<T>(g, xc.data<T>(), wc.data<T>(), b, out.data<T>());
+    }
   });
   return out;
 }
@@ -229,8 +233,13 @@ ConvGrads conv_backward(const char* op, int spatial, const Tensor& grad, const T
   if (need_input) out.input = empty(x.shape, x.dtype);
   if (need_weight) out.weight = empty(weight.shape, x.dtype);
   if (need_bias) out.bias = empty({g.out_channels}, x.dtype);
-  // Pointwise convolutions write every element of the input gradient once; others add to it.
-  if (need_input && !(g.is_pointwise() && grad.numel() > 0)) zero_fill(*out.input);
+  // The direct kernel (a convolution of dY) and the GEMM of a pointwise convolution write every
+  // element of the input gradient once; col2im adds to it.
+  ConvGeometry transposed;
+  const bool direct_input_grad = need_input && grad.numel() > 0 && cpu::conv_direct_available(g) &&
+                                 cpu::conv_input_grad_geometry(g, &transposed);
+  if (need_input && !direct_input_grad && !(g.is_pointwise() && grad.numel() > 0))
+    zero_fill(*out.input);
   if (need_weight) zero_fill(*out.weight);
   const Tensor gc = contiguous(grad);
   dispatch_float(x.dtype, [&](auto tag) {
@@ -238,9 +247,13 @@ ConvGrads conv_backward(const char* op, int spatial, const Tensor& grad, const T
     if (need_bias) bias_grad<T>(g, gc.data<T>(), out.bias->data<T>());
     if ((!need_input && !need_weight) || grad.numel() == 0) return;
     const Tensor xc = contiguous(x), wc = contiguous(weight);
-    cpu::conv_backward<T>(g, gc.data<T>(), xc.data<T>(), wc.data<T>(),
-                          need_input ? out.input->data<T>() : nullptr,
-                          need_weight ? out.weight->data<T>() : nullptr);
+    T* gx = need_input ? out.input->data<T>() : nullptr;
+    T* gw = need_weight ? out.weight->data<T>() : nullptr;
+    if (direct_input_grad) {
+      cpu::conv_direct<T>(transposed, gc.data<T>(), wc.data<T>(), nullptr, gx, /*input_grad=*/true);
+      gx = nullptr;
+    }
+    if (gx || gw) cpu::conv_backward<T>(g, gc.data<T>(), xc.data<T>(), wc.data<T>(), gx, gw);
   });
   return out;
 }

@@ -17,7 +17,6 @@
 // thread has one; the images left over (and a batch smaller than the thread count) are computed by
 // all threads together: each tile's im2col and col2im split by rows or channels, the GEMM by its
 // blocks of the result.
-#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -28,15 +27,16 @@
 #include "core/errors.h"
 #include "core/parallel.h"
 #include "cpu/conv_kernels.h"
+#include "cpu/conv_threads.h"
 #include "cpu/gemm.h"
 
 namespace ember {
 namespace {
 
 using cpu::ConvGeometry;
+using cpu::ScratchPool;
+using cpu::Team;
 
-// FLOPs a thread must get before another thread is worth waking (as in matmul.cpp).
-constexpr double kFlopsPerThread = double(1 << 21);
 // Bytes of one thread's column buffer: with the GEMM's packed panels it stays in a 2 MiB L2.
 constexpr int64_t kColumnBufferBytes = 512 << 10;
 // Fewest pixels per tile: the GEMM repacks the weight for each tile, which must be paid for by
@@ -77,24 +77,6 @@ const Gemm<T>& gemm_kernel() {
   return kernel;
 }
 
-// ---- threads --------------------------------------------------------------------------------------
-
-// The threads sharing one image: all of them (rank, size) inside the parallel region, or one.
-struct Team {
-  int rank = 0, size = 1;
-  void sync() const {
-    if (size > 1) {
-#pragma omp barrier
-    }
-  }
-  // This member's part [begin, end) of `total` items.
-  void share(int64_t total, int64_t* begin, int64_t* end) const {
-    const int64_t chunk = (total + size - 1) / size;
-    *begin = std::min(total, rank * chunk);
-    *end = std::min(total, *begin + chunk);
-  }
-};
-
 // One thread's scratch memory: the GEMM's packing space and up to two column buffers.
 template <class T>
 struct Scratch {
@@ -102,29 +84,6 @@ struct Scratch {
   T* cols = nullptr;
   T* dcols = nullptr;
 };
-
-class ScratchPool {
- public:
-  ScratchPool(int64_t bytes_per_thread, int n_threads)
-      : per_thread_((bytes_per_thread + 63) / 64 * 64), total_(per_thread_ * n_threads) {
-    if (total_ > 0) base_ = static_cast<char*>(cpu_alloc(total_));
-  }
-  ~ScratchPool() {
-    if (base_) cpu_free(base_, total_);
-  }
-  ScratchPool(const ScratchPool&) = delete;
-  ScratchPool& operator=(const ScratchPool&) = delete;
-  char* for_thread(int t) const { return base_ + t * per_thread_; }
-
- private:
-  int64_t per_thread_, total_;
-  char* base_ = nullptr;
-};
-
-int choose_threads(double flops) {
-  if (in_parallel_region()) return 1;
-  return (int)std::max(1.0, std::min((double)get_num_threads(), flops / kFlopsPerThread));
-}
 
 // ---- one image ------------------------------------------------------------------------------------
 
@@ -230,6 +189,16 @@ struct BackwardArgs {
   T* grad_x;  // zeroed beforehand unless the convolution is pointwise
 };
 
+// The weight gradient is accumulated as the GEMM computes it fastest: channels last in the
+// weight's own (K, C_out) layout; channels first transposed, one (K, C_out / g) block per group,
+// because dW (C_out / g, K) = dY @ cols^T would pack cols^T, a strided gather, where
+// dW^T = cols @ dY^T packs cols with vector transposes. weight_grad_to_layout puts it back.
+template <class T>
+T* weight_grad_at(const ConvGeometry& g, T* grad_w, int64_t grp) {
+  return g.channels_last ? grad_w + grp * g.out_per_group()
+                         : grad_w + grp * g.patch() * g.out_per_group();
+}
+
 template <class T>
 void backward_image(const ConvGeometry& g, const BackwardArgs<T>& a, T* grad_w, int64_t n,
                     const Scratch<T>& scratch, const Scratch<T>& own, const Team& team) {
@@ -247,12 +216,13 @@ void backward_image(const ConvGeometry& g, const BackwardArgs<T>& a, T* grad_w, 
       if (grad_w) {
         int64_t ld;
         const T* cols = columns(g, xg, p0, p1, scratch.cols, team, &ld);
+        T* gw = weight_grad_at(g, grad_w, grp);
         if (g.channels_last) {
-          gemm.run(K, opg, np, cols, 1, ld, dy + p0 * g.out_channels, g.out_channels, 1,
-                   grad_w + weight_offset(g, grp), g.out_channels, 1, 1, own.gemm, team.rank, team.size);
+          gemm.run(K, opg, np, cols, 1, ld, dy + p0 * g.out_channels, g.out_channels, 1, gw,
+                   g.out_channels, 1, 1, own.gemm, team.rank, team.size);
         } else {
-          gemm.run(opg, K, np, dy + p0, P, 1, cols, 1, ld, grad_w + weight_offset(g, grp), K, 1, 1,
-                   own.gemm, team.rank, team.size);
+          gemm.run(K, opg, np, cols, ld, 1, dy + p0, 1, P, gw, opg, 1, 1, own.gemm, team.rank,
+                   team.size);
         }
       }
       if (gx) {
@@ -295,30 +265,6 @@ int64_t gemm_workspace(const ConvGeometry& g, int64_t tile, bool is_double) {
   return std::max({ws(opg, tile, K), ws(opg, K, tile), ws(K, tile, opg)});
 }
 
-// Runs image_fn(n, scratch, own, team) for every image: whole images per thread first, then the
-// rest with all threads on each. `scratch(t)` is thread t's memory.
-template <class T, class ImageFn>
-void for_each_image(int64_t batch, int n_threads, const std::vector<Scratch<T>>& scratch,
-                    const ImageFn& image_fn) {
-  if (n_threads == 1) {
-    for (int64_t n = 0; n < batch; ++n) image_fn(n, scratch[0], scratch[0], Team{});
-    return;
-  }
-  const int64_t whole = batch - batch % n_threads;
-#pragma omp parallel num_threads(n_threads)
-  {
-    const int t = omp_get_thread_num(), team_size = omp_get_num_threads();
-    const int64_t per_thread = whole / team_size;
-    for (int64_t n = t * per_thread; n < (t + 1) * per_thread; ++n)
-      image_fn(n, scratch[t], scratch[t], Team{});
-    if (whole < batch) {
-#pragma omp barrier
-      const Team team{t, team_size};
-      for (int64_t n = whole; n < batch; ++n) image_fn(n, scratch[0], scratch[t], team);
-    }
-  }
-}
-
 template <class T>
 std::vector<Scratch<T>> carve_scratch(const ScratchPool& pool, int n_threads, int64_t gemm_bytes,
                                       int64_t buffer_elems, int n_buffers) {
@@ -338,6 +284,22 @@ int64_t scratch_bytes(int64_t gemm_bytes, int64_t buffer_elems, int64_t elem_siz
   return (gemm_bytes + 63) / 64 * 64 + n_buffers * ((buffer_elems * elem_size + 63) / 64 * 64);
 }
 
+// grad_w = the sum of the threads' partial weight gradients, in the weight's layout.
+template <class T>
+void weight_grad_to_layout(const ConvGeometry& g, const T* partial, int n_partial, T* grad_w) {
+  const int64_t w_elems = g.out_channels * g.patch(), K = g.patch(), opg = g.out_per_group();
+  for (int64_t i = 0; i < w_elems; ++i) {
+    T total = partial[i];
+    for (int t = 1; t < n_partial; ++t) total += partial[t * w_elems + i];
+    if (g.channels_last) {
+      grad_w[i] = total;
+    } else {  // element (grp, k, co) of the per-group transposed blocks
+      const int64_t grp = i / (K * opg), k = i / opg % K, co = i % opg;
+      grad_w[(grp * opg + co) * K + k] = total;
+    }
+  }
+}
+
 }  // namespace
 
 namespace cpu {
@@ -345,17 +307,16 @@ namespace cpu {
 template <class T>
 void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out) {
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
-  const int n_threads = choose_threads(flops);
+  const int n_threads = cpu::conv_threads(flops);
   const int64_t tile = tile_pixels<T>(g);
   const int64_t gemm_bytes = gemm_workspace(g, tile, sizeof(T) == 8);
   const int n_buffers = g.is_pointwise() ? 0 : 1;
   const int64_t buffer_elems = g.patch() * tile;
   ScratchPool pool(scratch_bytes(gemm_bytes, buffer_elems, sizeof(T), n_buffers), n_threads);
   const auto scratch = carve_scratch<T>(pool, n_threads, gemm_bytes, buffer_elems, n_buffers);
-  for_each_image<T>(g.batch, n_threads, scratch,
-                    [&](int64_t n, const Scratch<T>& s, const Scratch<T>& own, const Team& team) {
-                      forward_image<T>(g, x, w, bias, out, n, s, own, team);
-                    });
+  for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
+    forward_image<T>(g, x, w, bias, out, n, scratch[team.size > 1 ? 0 : t], scratch[t], team);
+  });
 }
 
 template <class T>
@@ -364,7 +325,7 @@ void conv_backward(const ConvGeometry& g, const T* grad, const T* x, const T* w,
   const BackwardArgs<T> a{grad, x, w, grad_x};
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch() *
                        ((a.grad_x ? 1 : 0) + (grad_w ? 1 : 0));
-  const int n_threads = choose_threads(flops);
+  const int n_threads = cpu::conv_threads(flops);
   const int64_t tile = tile_pixels<T>(g);
   const int64_t gemm_bytes = gemm_workspace(g, tile, sizeof(T) == 8);
   const int n_buffers = g.is_pointwise() ? 0 : 2;
@@ -372,19 +333,14 @@ void conv_backward(const ConvGeometry& g, const T* grad, const T* x, const T* w,
   const int64_t w_elems = g.out_channels * g.patch();
   ScratchPool pool(scratch_bytes(gemm_bytes, buffer_elems, sizeof(T), n_buffers), n_threads);
   const auto scratch = carve_scratch<T>(pool, n_threads, gemm_bytes, buffer_elems, n_buffers);
-  // Threads working on whole images add their dW into private copies, summed at the end.
-  std::vector<T> partial_w(grad_w && n_threads > 1 ? (size_t)(w_elems * (n_threads - 1)) : 0, T(0));
-  for_each_image<T>(g.batch, n_threads, scratch,
-                    [&](int64_t n, const Scratch<T>& s, const Scratch<T>& own, const Team& team) {
-                      T* gw = grad_w;
-                      if (gw && team.size == 1 && omp_get_thread_num() > 0)
-                        gw = partial_w.data() + (omp_get_thread_num() - 1) * w_elems;
-                      backward_image<T>(g, a, gw, n, s, own, team);
-                    });
-  for (int t = 1; grad_w && t < n_threads; ++t) {
-    const T* part = partial_w.data() + (t - 1) * w_elems;
-    for (int64_t i = 0; i < w_elems; ++i) grad_w[i] += part[i];
-  }
+  // Each thread adds its images' dW into its own copy (those sharing images use the first).
+  std::vector<T> partial_w(grad_w ? (size_t)(w_elems * n_threads) : 0, T(0));
+  for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
+    const int shared = team.size > 1 ? 0 : t;  // whose buffers the team uses
+    T* gw = grad_w ? partial_w.data() + shared * w_elems : nullptr;
+    backward_image<T>(g, a, gw, n, scratch[shared], scratch[t], team);
+  });
+  if (grad_w) weight_grad_to_layout(g, partial_w.data(), n_threads, grad_w);
 }
 
 template void conv_forward<float>(const ConvGeometry&, const float*, const float*, const float*,

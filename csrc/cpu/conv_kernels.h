@@ -195,5 +195,18 @@ template <class T>
 void conv_backward(const ConvGeometry& g, const T* grad, const T* x, const T* w, T* grad_x,
                    T* grad_w);
 
+// ---- the direct channels-last driver (conv_direct.cpp; float and double) -------------------------
+
+// Whether this CPU has a direct kernel (AVX2 or AVX-512) and g is channels last.
+bool conv_direct_available(const ConvGeometry& g);
+// The geometry of dx = conv(dY, W flipped) for a stride-1 convolution g, or false when that
+// convolution would need negative padding (padding beyond the kernel's span).
+bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* transposed);
+// out = conv(x, w) + bias, g channels last; with `input_grad`, g is the transposed geometry and
+// w the forward weight, read flipped and transposed (computing dx from x = dY).
+template <class T>
+void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out,
+                 bool input_grad);
+
 }  // namespace cpu
 }  // namespace ember
