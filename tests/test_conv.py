@@ -221,16 +221,29 @@ def test_backward_returns_only_what_is_asked():
 
 
 def test_capability_paths_agree():
-    code = ("import numpy as np, ember, ember.nn.functional as F\n"
+    """The baseline build's column-buffer path, and the SIMD paths (with the direct channels-last
+    kernel), give the same forward and gradients in both layouts."""
+    code = ("import numpy as np, ember\n"
+            "from ember._fn.conv import conv2d\n"
             "r = np.random.default_rng(0)\n"
-            "x = ember.from_numpy(r.standard_normal((2, 16, 12, 11)).astype(np.float32))\n"
-            "w = ember.from_numpy(r.standard_normal((8, 8, 3, 3)).astype(np.float32))\n"
-            "y = F.conv2d(x, w, padding=1, groups=2, stride=(1, 2))\n"
-            "print(repr(y.numpy().astype(np.float64).ravel().tolist()))\n")
+            "out = []\n"
+            "cases = [(dict(padding=1, groups=2, stride=(1, 2)), 8), (dict(padding=(2, 1), dilation=(2, 1)), 16)]\n"
+            "for last in (False, True):\n"
+            "    for kw, c_in_per_group in cases:\n"
+            "        x = r.standard_normal((2, 16, 11, 12))\n"
+            "        w = r.standard_normal((8, c_in_per_group, 3, 3))\n"
+            "        if last:\n"
+            "            x, w = x.transpose(0, 2, 3, 1).copy(), w.transpose(2, 3, 1, 0).copy()\n"
+            "        x, w = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)\n"
+            "        b = ember.tensor(r.standard_normal(8), requires_grad=True)\n"
+            "        y = conv2d(x, w, b, channels_last=last, **kw)\n"
+            "        y.backward(ember.from_numpy(r.standard_normal(y.shape)))\n"
+            "        out += [t.numpy().ravel() for t in (y, x.grad, w.grad, b.grad)]\n"
+            "print(repr(np.concatenate(out).tolist()))\n")
     results = {cap: np.array(eval(run_under_capability(cap, code))) for cap in capabilities()}
     reference = results["default"]
     for cap, values in results.items():
-        np.testing.assert_allclose(values, reference, rtol=1e-4, atol=1e-4, err_msg=cap)
+        np.testing.assert_allclose(values, reference, rtol=1e-12, atol=1e-12, err_msg=cap)
 
 
 # ---- modules ------------------------------------------------------------------------------------------
