@@ -180,30 +180,38 @@ Tensor conv_forward(const char* op, int spatial, const Tensor& x, const Tensor& 
   return out;
 }
 
-// db[co] = sum of grad over images and pixels, in blocks of pixels whose partial sums are added
-// in a fixed order (no long running sum in float32).
+// Sum of a contiguous row in kLanes independent partial sums, which the compiler keeps in vector
+// registers (a single running sum is a chain of dependent adds it may not reorder).
+template <class T>
+T row_sum(const T* row, int64_t n) {
+  constexpr int kLanes = 16;
+  T partial[kLanes] = {};
+  int64_t p = 0;
+  for (; p + kLanes <= n; p += kLanes)
+    for (int q = 0; q < kLanes; ++q) partial[q] += row[p + q];
+  T total = T(0);
+  for (; p < n; ++p) total += row[p];
+  for (int q = 0; q < kLanes; ++q) total += partial[q];
+  return total;
+}
+
+// db[co] = sum of grad over images and pixels. Channels last sums blocks of rows into a vector of
+// partial sums first, so no float32 sum runs over more than kBlock terms.
 template <class T>
 void bias_grad(const ConvGeometry& g, const T* grad, T* db) {
   const int64_t C = g.out_channels, P = g.out_pixels();
-  constexpr int64_t kBlock = 256;
   if (!g.channels_last) {
     parallel_for(0, C, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, g.batch * P)),
                  [&](int64_t c0, int64_t c1) {
                    for (int64_t c = c0; c < c1; ++c) {
                      T total = T(0);
-                     for (int64_t n = 0; n < g.batch; ++n) {
-                       const T* row = grad + (n * C + c) * P;
-                       for (int64_t b = 0; b < P; b += kBlock) {
-                         T block = T(0);
-                         for (int64_t p = b; p < std::min(P, b + kBlock); ++p) block += row[p];
-                         total += block;
-                       }
-                     }
+                     for (int64_t n = 0; n < g.batch; ++n) total += row_sum(grad + (n * C + c) * P, P);
                      db[c] = total;
                    }
                  });
     return;
   }
+  constexpr int64_t kBlock = 256;
   const int64_t rows = g.batch * P;
   std::vector<T> block(C);
   for (int64_t c = 0; c < C; ++c) db[c] = T(0);
@@ -252,6 +260,10 @@ ConvGrads conv_backward(const char* op, int spatial, const Tensor& grad, const T
     if (direct_input_grad) {
       cpu::conv_direct<T>(transposed, gc.data<T>(), wc.data<T>(), nullptr, gx, /*input_grad=*/true);
       gx = nullptr;
+    }
+    if (gw && cpu::conv_direct_weight_grad_available(g)) {
+      cpu::conv_direct_weight_grad<T>(g, xc.data<T>(), gc.data<T>(), gw);
+      gw = nullptr;
     }
     if (gx || gw) cpu::conv_backward<T>(g, gc.data<T>(), xc.data<T>(), wc.data<T>(), gx, gw);
   });

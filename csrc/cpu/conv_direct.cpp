@@ -25,10 +25,16 @@ namespace {
 
 // Bytes of one thread's padded band of input rows.
 constexpr int64_t kBandBytes = 512 << 10;
+// Bytes of output gradient rows per band of the weight gradient: every tile of dW streams the
+// band's gradient and input rows, which should come from L2.
+constexpr int64_t kWeightGradBandBytes = 256 << 10;
+// Fewest input channels per group for the direct weight gradient: its tiles are MR channels tall.
+constexpr int64_t kWeightGradMinChannels = 8;
 
 template <class T>
 struct DirectKernel {
   void (*run)(const ConvDirectArgs* args);
+  void (*weight_grad)(const ConvDirectWeightGradArgs* args);
   void (*pack)(int64_t n_taps, int64_t channels, int64_t out_channels, const T* w,
                const int64_t* tap_offsets, int64_t rs, int64_t cs, T* packed);
   int64_t (*packed_size)(int64_t rows, int64_t out_channels);
@@ -39,14 +45,18 @@ DirectKernel<T> select_direct();
 template <>
 DirectKernel<float> select_direct<float>() {
   if (cpu_capability() == CpuCapability::AVX512)
-    return {conv_direct_f32_avx512, conv_direct_pack_f32_avx512, conv_direct_packed_size_f32_avx512};
-  return {conv_direct_f32_avx2, conv_direct_pack_f32_avx2, conv_direct_packed_size_f32_avx2};
+    return {conv_direct_f32_avx512, conv_direct_weight_grad_f32_avx512, conv_direct_pack_f32_avx512,
+            conv_direct_packed_size_f32_avx512};
+  return {conv_direct_f32_avx2, conv_direct_weight_grad_f32_avx2, conv_direct_pack_f32_avx2,
+          conv_direct_packed_size_f32_avx2};
 }
 template <>
 DirectKernel<double> select_direct<double>() {
   if (cpu_capability() == CpuCapability::AVX512)
-    return {conv_direct_f64_avx512, conv_direct_pack_f64_avx512, conv_direct_packed_size_f64_avx512};
-  return {conv_direct_f64_avx2, conv_direct_pack_f64_avx2, conv_direct_packed_size_f64_avx2};
+    return {conv_direct_f64_avx512, conv_direct_weight_grad_f64_avx512, conv_direct_pack_f64_avx512,
+            conv_direct_packed_size_f64_avx512};
+  return {conv_direct_f64_avx2, conv_direct_weight_grad_f64_avx2, conv_direct_pack_f64_avx2,
+          conv_direct_packed_size_f64_avx2};
 }
 template <class T>
 const DirectKernel<T>& direct_kernel() {
@@ -204,6 +214,52 @@ void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T
   });
 }
 
+bool conv_direct_weight_grad_available(const ConvGeometry& g) {
+  return conv_direct_available(g) && g.in_per_group() >= kWeightGradMinChannels;
+}
+
+template <class T>
+void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T* grad_w) {
+  const DirectKernel<T>& kernel = direct_kernel<T>();
+  const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
+  const int n_threads = conv_threads(flops);
+  const int64_t w_elems = g.out_channels * g.patch();
+  // Thread t > 0 adds into its own copy, summed into grad_w at the end.
+  std::vector<T> partial((size_t)(w_elems * (n_threads - 1)), T(0));
+  const int64_t row_bytes = g.out_w * g.out_channels * (int64_t)sizeof(T);
+  const int64_t band = std::max<int64_t>(1, kWeightGradBandBytes / std::max<int64_t>(row_bytes, 1));
+  for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
+    T* gw = t == 0 ? grad_w : partial.data() + (t - 1) * w_elems;
+    int64_t row0, row1;
+    team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
+    ConvDirectWeightGradArgs a;
+    a.in_h = g.in_h, a.in_w = g.in_w, a.in_channels = g.in_channels;
+    a.channels = g.in_per_group();
+    a.out_w = g.out_w, a.out_channels = g.out_per_group(), a.grad_channels = g.out_channels;
+    a.kernel_h = g.kernel_h, a.kernel_w = g.kernel_w;
+    a.stride_h = g.stride_h, a.stride_w = g.stride_w;
+    a.dilation_h = g.dilation_h, a.dilation_w = g.dilation_w;
+    a.pad_top = g.pad_top, a.pad_left = g.pad_left;
+    for (int64_t b0 = row0; b0 < row1; b0 += band) {
+      a.row0 = b0, a.row1 = std::min(row1, b0 + band);
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        a.in = x + n * g.in_pixels() * g.in_channels + grp * g.in_per_group();
+        a.grad = grad + n * g.out_pixels() * g.out_channels + grp * g.out_per_group();
+        a.grad_w = gw + grp * g.out_per_group();
+        kernel.weight_grad(&a);
+      }
+    }
+  });
+  for (int t = 1; t < n_threads; ++t) {
+    const T* part = partial.data() + (t - 1) * w_elems;
+    for (int64_t i = 0; i < w_elems; ++i) grad_w[i] += part[i];
+  }
+}
+
+template void conv_direct_weight_grad<float>(const ConvGeometry&, const float*, const float*,
+                                             float*);
+template void conv_direct_weight_grad<double>(const ConvGeometry&, const double*, const double*,
+                                              double*);
 template void conv_direct<float>(const ConvGeometry&, const float*, const float*, const float*,
                                  float*, bool);
 template void conv_direct<double>(const ConvGeometry&, const double*, const double*,

@@ -35,6 +35,23 @@ struct ConvDirectArgs {
   int64_t out_channels;    // of the group
 };
 
+// The weight gradient of one group over a band of output rows of one image:
+//   dW[t][c][co] += sum over output pixels p of in[p + tap t][c] * grad[p][co]
+// with the padding handled by visiting, for each tap, only the output pixels whose input lies
+// inside the image. The kernel keeps an MR (channels) x NR (output channels) block of dW in
+// registers while it runs over the pixels, broadcasting MR neighbouring channels of one input
+// pixel against NR output-channel gradients of one output pixel, both read in place.
+struct ConvDirectWeightGradArgs {
+  const void* in;          // input image (H, W, C) at the group's first channel
+  const void* grad;        // output gradient (OH, OW, C_out) at the group's first output channel
+  void* grad_w;            // dW (taps, C / groups, C_out) at the group's first output channel
+  int64_t in_h, in_w, in_channels;     // in_channels: the input's C (its pixel stride)
+  int64_t channels;                    // C / groups
+  int64_t out_w, out_channels, grad_channels;  // out_channels of the group; grad_channels: C_out
+  int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int64_t row0, row1;                  // the band of output rows
+};
+
 // Elements of packed weights for n_taps * channels rows of out_channels columns.
 int64_t conv_direct_packed_size_f32_avx512(int64_t rows, int64_t out_channels);
 int64_t conv_direct_packed_size_f64_avx512(int64_t rows, int64_t out_channels);
@@ -55,6 +72,11 @@ void conv_direct_pack_f32_avx2(int64_t n_taps, int64_t channels, int64_t out_cha
 void conv_direct_pack_f64_avx2(int64_t n_taps, int64_t channels, int64_t out_channels,
                                const double* w, const int64_t* tap_offsets, int64_t rs,
                                int64_t cs, double* packed);
+
+void conv_direct_weight_grad_f32_avx512(const ConvDirectWeightGradArgs* args);
+void conv_direct_weight_grad_f64_avx512(const ConvDirectWeightGradArgs* args);
+void conv_direct_weight_grad_f32_avx2(const ConvDirectWeightGradArgs* args);
+void conv_direct_weight_grad_f64_avx2(const ConvDirectWeightGradArgs* args);
 
 void conv_direct_f32_avx512(const ConvDirectArgs* args);
 void conv_direct_f64_avx512(const ConvDirectArgs* args);

@@ -22,6 +22,7 @@ struct VecF32 {
   static void storeu(float* p, Reg v) { _mm256_storeu_ps(p, v); }
   static Reg broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm256_fmadd_ps(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm256_add_ps(x, y); }
   static __m256i mask(int count) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
@@ -39,6 +40,7 @@ struct VecF64 {
   static void storeu(double* p, Reg v) { _mm256_storeu_pd(p, v); }
   static Reg broadcast(const double* p) { return _mm256_broadcast_sd(p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm256_fmadd_pd(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm256_add_pd(x, y); }
   static __m256i mask(int count) {
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3));
   }
@@ -53,12 +55,12 @@ struct Blocking;
 template <>
 struct Blocking<float> {
   using Vec = VecF32;
-  static constexpr int kMR = 6, kNR = 16;
+  static constexpr int kMR = 6, kMR2 = 4, kNR = 16;
 };
 template <>
 struct Blocking<double> {
   using Vec = VecF64;
-  static constexpr int kMR = 6, kNR = 8;
+  static constexpr int kMR = 6, kMR2 = 4, kNR = 8;
 };
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace ember {
 namespace cpu {
 namespace {
 
-// Loads (aligned ones from the packed weights only), broadcast, FMA, and masked access to the
+// Loads (aligned ones from the packed weights only), broadcast, FMA, add, and masked access to the
 // first `count` lanes (0 < count < kWidth).
 struct VecF32 {
   using Scalar = float;
@@ -23,6 +23,7 @@ struct VecF32 {
   static void storeu(float* p, Reg v) { _mm512_storeu_ps(p, v); }
   static Reg broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm512_fmadd_ps(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm512_add_ps(x, y); }
   static __mmask16 mask(int count) { return (__mmask16)((1u << count) - 1); }
   static Reg load_first(const float* p, int count) { return _mm512_maskz_loadu_ps(mask(count), p); }
   static void store_first(float* p, Reg v, int count) { _mm512_mask_storeu_ps(p, mask(count), v); }
@@ -38,6 +39,7 @@ struct VecF64 {
   static void storeu(double* p, Reg v) { _mm512_storeu_pd(p, v); }
   static Reg broadcast(const double* p) { return _mm512_set1_pd(*p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm512_fmadd_pd(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm512_add_pd(x, y); }
   static __mmask8 mask(int count) { return (__mmask8)((1u << count) - 1); }
   static Reg load_first(const double* p, int count) { return _mm512_maskz_loadu_pd(mask(count), p); }
   static void store_first(double* p, Reg v, int count) { _mm512_mask_storeu_pd(p, mask(count), v); }
@@ -50,12 +52,12 @@ struct Blocking;
 template <>
 struct Blocking<float> {
   using Vec = VecF32;
-  static constexpr int kMR = 14, kNR = 32;
+  static constexpr int kMR = 14, kMR2 = 8, kNR = 32;
 };
 template <>
 struct Blocking<double> {
   using Vec = VecF64;
-  static constexpr int kMR = 14, kNR = 16;
+  static constexpr int kMR = 14, kMR2 = 8, kNR = 16;
 };
 
 }  // namespace

@@ -110,10 +110,11 @@ int64_t tile_pixels(const ConvGeometry& g) {
 
 // The column matrix of pixels [p0, p1) of one image and group: built into `buffer` by the team,
 // or, for a pointwise convolution, the input itself. Element (k, j) of a channels-first column
-// matrix is at [k * ld + j], of a channels-last one at [j * ld + k].
+// matrix is at [k * ld + j] (at [j * ld + k] when built `pixel_major`), of a channels-last one at
+// [j * ld + k].
 template <class T>
 const T* columns(const ConvGeometry& g, const T* x, int64_t p0, int64_t p1, T* buffer,
-                 const Team& team, int64_t* ld) {
+                 const Team& team, int64_t* ld, bool pixel_major = false) {
   if (g.is_pointwise()) {
     *ld = g.channels_last ? g.in_channels : g.in_pixels();
     return g.channels_last ? x + p0 * g.in_channels : x + p0;
@@ -124,9 +125,10 @@ const T* columns(const ConvGeometry& g, const T* x, int64_t p0, int64_t p1, T* b
     team.share(p1 - p0, &b, &e);
     cpu::im2col_nhwc<T>(g, x, p0 + b, p0 + e, buffer + b * g.patch());
   } else {
-    *ld = p1 - p0;
+    *ld = pixel_major ? g.patch() : p1 - p0;
     team.share(g.patch(), &b, &e);
-    cpu::im2col_nchw<T>(g, x, p0, p1, b, e, buffer);
+    cpu::im2col_nchw<T>(g, x, p0, p1, b, e, buffer, pixel_major ? 1 : p1 - p0,
+                        pixel_major ? g.patch() : 1);
   }
   team.sync();
   return buffer;
@@ -189,10 +191,21 @@ struct BackwardArgs {
   T* grad_x;  // zeroed beforehand unless the convolution is pointwise
 };
 
-// The weight gradient is accumulated as the GEMM computes it fastest: channels last in the
-// weight's own (K, C_out) layout; channels first transposed, one (K, C_out / g) block per group,
-// because dW (C_out / g, K) = dY @ cols^T would pack cols^T, a strided gather, where
-// dW^T = cols @ dY^T packs cols with vector transposes. weight_grad_to_layout puts it back.
+// The weight gradient is accumulated as the GEMM computes it fastest. Channels last: in the
+// weight's own (K, C_out) layout. Channels first, dW (C_out / g, K) = dY @ cols^T would pack
+// cols^T, a strided gather of K x P elements; so it computes dW^T = cols @ dY^T into a (K, C_out / g)
+// block per group (packing cols with vector transposes and gathering only dY^T), which
+// weight_grad_to_layout transposes at the end. Except when K <= C_out / g (a first layer's
+// K = 9): then it builds the column buffer pixel-major, (P, K), the cheaper gather, and dW =
+// dY @ cols reads it with contiguous rows.
+bool weight_grad_pixel_major(const ConvGeometry& g) {
+  return !g.channels_last && !g.is_pointwise() && g.patch() <= g.out_per_group();
+}
+
+bool weight_grad_transposed(const ConvGeometry& g) {
+  return !g.channels_last && !weight_grad_pixel_major(g);
+}
+
 template <class T>
 T* weight_grad_at(const ConvGeometry& g, T* grad_w, int64_t grp) {
   return g.channels_last ? grad_w + grp * g.out_per_group()
@@ -215,11 +228,15 @@ void backward_image(const ConvGeometry& g, const BackwardArgs<T>& a, T* grad_w, 
       const int64_t p1 = std::min(P, p0 + tile), np = p1 - p0;
       if (grad_w) {
         int64_t ld;
-        const T* cols = columns(g, xg, p0, p1, scratch.cols, team, &ld);
+        const bool pixel_major = weight_grad_pixel_major(g);
+        const T* cols = columns(g, xg, p0, p1, scratch.cols, team, &ld, pixel_major);
         T* gw = weight_grad_at(g, grad_w, grp);
         if (g.channels_last) {
           gemm.run(K, opg, np, cols, 1, ld, dy + p0 * g.out_channels, g.out_channels, 1, gw,
                    g.out_channels, 1, 1, own.gemm, team.rank, team.size);
+        } else if (pixel_major) {
+          gemm.run(opg, K, np, dy + p0, P, 1, cols, ld, 1, gw, K, 1, 1, own.gemm, team.rank,
+                   team.size);
         } else {
           gemm.run(K, opg, np, cols, ld, 1, dy + p0, 1, P, gw, opg, 1, 1, own.gemm, team.rank,
                    team.size);
@@ -291,7 +308,7 @@ void weight_grad_to_layout(const ConvGeometry& g, const T* partial, int n_partia
   for (int64_t i = 0; i < w_elems; ++i) {
     T total = partial[i];
     for (int t = 1; t < n_partial; ++t) total += partial[t * w_elems + i];
-    if (g.channels_last) {
+    if (!weight_grad_transposed(g)) {
       grad_w[i] = total;
     } else {  // element (grp, k, co) of the per-group transposed blocks
       const int64_t grp = i / (K * opg), k = i / opg % K, co = i % opg;

@@ -68,35 +68,40 @@ void for_each_row_piece(const ConvGeometry& g, int64_t p0, int64_t p1, const F& 
 
 // ---- channels first ---------------------------------------------------------------------------
 
-// Rows [k0, k1) of the (K, P) column buffer for pixels [p0, p1); `image` is (C_in / groups, H, W)
-// of one image and group, contiguous.
+// Rows [k0, k1) of the column matrix for pixels [p0, p1); `image` is (C_in / groups, H, W) of one
+// image and group, contiguous. Element (k, j) goes to cols[k * k_stride + j * pixel_stride]:
+// (K, P) row-major with (P, 1), or pixel-major (P, K) with (1, K) for a weight gradient that wants
+// the buffer as a GEMM operand with contiguous rows.
 template <class T>
 void im2col_nchw(const ConvGeometry& g, const T* image, int64_t p0, int64_t p1, int64_t k0,
-                 int64_t k1, T* cols) {
-  const int64_t n_cols = p1 - p0;
+                 int64_t k1, T* cols, int64_t k_stride, int64_t pixel_stride) {
   for (int64_t k = k0; k < k1; ++k) {
     const int64_t c = k / g.taps(), ky = k / g.kernel_w % g.kernel_h, kx = k % g.kernel_w;
     const T* plane = image + c * g.in_pixels();
-    T* dst = cols + k * n_cols;
+    T* dst = cols + k * k_stride;
     const int64_t col_offset = kx * g.dilation_w - g.pad_left;
     int64_t lo, hi;
     valid_columns(g.out_w, g.stride_w, col_offset, g.in_w, &lo, &hi);
     for_each_row_piece(g, p0, p1, [&](int64_t oh, int64_t ow0, int64_t ow1, int64_t column) {
-      T* out = dst + column - ow0;  // out[ow] is pixel (oh, ow)
+      T* out = dst + (column - ow0) * pixel_stride;  // out[ow * pixel_stride] is pixel (oh, ow)
       const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
-      if (ih < 0 || ih >= g.in_h) {
-        std::fill(out + ow0, out + ow1, T(0));
-        return;
-      }
-      const int64_t a = std::max(ow0, lo), b = std::max(a, std::min(ow1, hi));
-      std::fill(out + ow0, out + a, T(0));
+      const bool row_inside = ih >= 0 && ih < g.in_h;
+      const int64_t a = row_inside ? std::max(ow0, lo) : ow1;
+      const int64_t b = row_inside ? std::max(a, std::min(ow1, hi)) : ow1;
       const T* src = plane + ih * g.in_w + col_offset;
-      if (g.stride_w == 1) {
-        std::memcpy(out + a, src + a, (size_t)(b - a) * sizeof(T));
+      if (pixel_stride == 1) {
+        std::fill(out + ow0, out + a, T(0));
+        if (g.stride_w == 1) {
+          std::memcpy(out + a, src + a, (size_t)(b - a) * sizeof(T));
+        } else {
+          for (int64_t ow = a; ow < b; ++ow) out[ow] = src[ow * g.stride_w];
+        }
+        std::fill(out + b, out + ow1, T(0));
       } else {
-        for (int64_t ow = a; ow < b; ++ow) out[ow] = src[ow * g.stride_w];
+        for (int64_t ow = ow0; ow < a; ++ow) out[ow * pixel_stride] = T(0);
+        for (int64_t ow = a; ow < b; ++ow) out[ow * pixel_stride] = src[ow * g.stride_w];
+        for (int64_t ow = b; ow < ow1; ++ow) out[ow * pixel_stride] = T(0);
       }
-      std::fill(out + b, out + ow1, T(0));
     });
   }
 }
@@ -132,29 +137,41 @@ void col2im_nchw(const ConvGeometry& g, const T* cols, int64_t p0, int64_t p1, i
 // ---- channels last ----------------------------------------------------------------------------
 
 // Rows of the (P, K) column buffer for pixels [p0, p1); `image` points at channel
-// group * C_in / groups of pixel (0, 0) of one (H, W, C_in) image, contiguous.
+// group * C_in / groups of pixel (0, 0) of one (H, W, C_in) image, contiguous. Each tap copies its
+// run of C_in / groups channels for the pixels of a row piece at a time (zeros where the tap falls
+// outside the input); runs of a few channels (a first layer's one) are copied inline, since a
+// library call per pixel would cost more than the copy.
 template <class T>
 void im2col_nhwc(const ConvGeometry& g, const T* image, int64_t p0, int64_t p1, T* cols) {
   const int64_t cpg = g.in_per_group(), k_len = g.patch();
+  const auto copy_run = [cpg](T* dst, const T* src) {
+    if (cpg >= 16) {
+      if (src) {
+        std::memcpy(dst, src, (size_t)cpg * sizeof(T));
+      } else {
+        std::memset(dst, 0, (size_t)cpg * sizeof(T));
+      }
+    } else {
+      for (int64_t c = 0; c < cpg; ++c) dst[c] = src ? src[c] : T(0);
+    }
+  };
   for_each_row_piece(g, p0, p1, [&](int64_t oh, int64_t ow0, int64_t ow1, int64_t column) {
-    for (int64_t ow = ow0; ow < ow1; ++ow) {
-      T* dst = cols + (column + ow - ow0) * k_len;
-      for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-        const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
-        T* tap_row = dst + ky * g.kernel_w * cpg;
-        if (ih < 0 || ih >= g.in_h) {
-          std::fill(tap_row, tap_row + g.kernel_w * cpg, T(0));
-          continue;
-        }
-        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-          const int64_t iw = ow * g.stride_w - g.pad_left + kx * g.dilation_w;
-          T* out = tap_row + kx * cpg;
-          if (iw < 0 || iw >= g.in_w) {
-            std::fill(out, out + cpg, T(0));
-          } else {
-            std::memcpy(out, image + (ih * g.in_w + iw) * g.in_channels, (size_t)cpg * sizeof(T));
-          }
-        }
+    T* rows = cols + (column - ow0) * k_len;  // rows + ow * k_len is pixel (oh, ow)
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
+      const bool row_inside = ih >= 0 && ih < g.in_h;
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+        const int64_t col_offset = kx * g.dilation_w - g.pad_left;
+        int64_t lo, hi;
+        valid_columns(g.out_w, g.stride_w, col_offset, g.in_w, &lo, &hi);
+        const int64_t a = row_inside ? std::max(ow0, lo) : ow1;
+        const int64_t b = row_inside ? std::max(a, std::min(ow1, hi)) : ow1;
+        T* dst = rows + (ky * g.kernel_w + kx) * cpg;
+        const T* src = image + (ih * g.in_w + col_offset) * g.in_channels;
+        for (int64_t ow = ow0; ow < a; ++ow) copy_run(dst + ow * k_len, nullptr);
+        for (int64_t ow = a; ow < b; ++ow)
+          copy_run(dst + ow * k_len, src + ow * g.stride_w * g.in_channels);
+        for (int64_t ow = b; ow < ow1; ++ow) copy_run(dst + ow * k_len, nullptr);
       }
     }
   });
@@ -207,6 +224,12 @@ bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* transposed);
 template <class T>
 void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out,
                  bool input_grad);
+// Whether the direct weight-gradient kernel applies: channels last on AVX2 / AVX-512, with enough
+// input channels per group to fill its tile rows (otherwise the column-buffer path is faster).
+bool conv_direct_weight_grad_available(const ConvGeometry& g);
+// grad_w (zeroed, the weight's (kh, kw, C_in / groups, C_out) layout) += dL/dW from grad = dL/dout.
+template <class T>
+void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T* grad_w);
 
 }  // namespace cpu
 }  // namespace ember
