@@ -43,3 +43,8 @@ def test_linear_regression_example_recovers_the_line():
 def test_binary_classifier_example_learns():
     out = _run(ROOT / "examples" / "binary_classifier.py").split()
     assert float(out[-1]) > 0.9, out
+
+
+def test_cnn_example_learns():
+    out = _run(ROOT / "examples" / "cnn_shapes.py").split()
+    assert float(out[-1]) > 0.9, out

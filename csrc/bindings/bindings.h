@@ -20,6 +20,7 @@ void bind_loss(pybind11::module_& m);    // softmax backward, cross-entropy / NL
 void bind_autograd(pybind11::module_& m);  // Function.apply's fast path for ember's own ops
 void bind_norm(pybind11::module_& m);    // batch norm, layer norm
 void bind_pool(pybind11::module_& m);    // max / average / adaptive average 2-d pooling
+void bind_conv(pybind11::module_& m);    // conv1d / conv2d and their backward, both layouts
 void bind_cuda(pybind11::module_& m);
 
 // A Python scalar argument (bool, int or float) as the op-specific value, with its kind kept so

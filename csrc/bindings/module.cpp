@@ -50,5 +50,6 @@ PYBIND11_MODULE(_C, m) {
   ember::bind_autograd(m);
   ember::bind_norm(m);
   ember::bind_pool(m);
+  ember::bind_conv(m);
   ember::bind_cuda(m);
 }

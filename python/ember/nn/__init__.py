@@ -11,6 +11,7 @@ from .module import Module
 from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from .layers import Identity, Linear, Flatten, Unflatten, Dropout
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm, Dropout2d
+from .conv import Conv1d, Conv2d
 from .activation import ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .loss import (MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
@@ -21,6 +22,7 @@ __all__ = [
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
     "Identity", "Linear", "Flatten", "Unflatten", "Dropout",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout2d",
+    "Conv1d", "Conv2d",
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",

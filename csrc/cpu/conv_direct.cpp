@@ -1,0 +1,269 @@
+// The driver of the direct channels-last convolution (the kernels are in conv_direct_kernels.inc):
+// weight packing, zero padding, bands of output rows, threads.
+//
+// The kernel needs every tap of every output pixel inside its input, so a padded convolution first
+// copies the input rows one band of output rows needs into a zero-bordered buffer (one pass over
+// the input, which the kernel then reads from cache); unpadded ones read the input in place. Bands
+// are sized so that buffer stays in L2.
+//
+// The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dY, W') with
+// W'[ky][kx][co][c] = W[kh-1-ky][kw-1-kx][c][co] and padding d * (k - 1) - p on each side, so
+// each element of dx is summed once, in registers, with no column buffer and no scatter-add.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/allocator.h"
+#include "core/cpu_features.h"
+#include "cpu/conv_direct.h"
+#include "cpu/conv_kernels.h"
+#include "cpu/conv_threads.h"
+
+namespace ember {
+namespace cpu {
+namespace {
+
+// Bytes of one thread's padded band of input rows.
+constexpr int64_t kBandBytes = 512 << 10;
+// Bytes of output gradient rows per band of the weight gradient: every tile of dW streams the
+// band's gradient and input rows, which should come from L2.
+constexpr int64_t kWeightGradBandBytes = 256 << 10;
+// Fewest input channels per group for the direct weight gradient: its tiles are MR channels tall.
+constexpr int64_t kWeightGradMinChannels = 8;
+
+template <class T>
+struct DirectKernel {
+  void (*run)(const ConvDirectArgs* args);
+  void (*weight_grad)(const ConvDirectWeightGradArgs* args);
+  void (*pack)(int64_t n_taps, int64_t channels, int64_t out_channels, const T* w,
+               const int64_t* tap_offsets, int64_t rs, int64_t cs, T* packed);
+  int64_t (*packed_size)(int64_t rows, int64_t out_channels);
+};
+
+template <class T>
+DirectKernel<T> select_direct();
+template <>
+DirectKernel<float> select_direct<float>() {
+  if (cpu_capability() == CpuCapability::AVX512)
+    return {conv_direct_f32_avx512, conv_direct_weight_grad_f32_avx512, conv_direct_pack_f32_avx512,
+            conv_direct_packed_size_f32_avx512};
+  return {conv_direct_f32_avx2, conv_direct_weight_grad_f32_avx2, conv_direct_pack_f32_avx2,
+          conv_direct_packed_size_f32_avx2};
+}
+template <>
+DirectKernel<double> select_direct<double>() {
+  if (cpu_capability() == CpuCapability::AVX512)
+    return {conv_direct_f64_avx512, conv_direct_weight_grad_f64_avx512, conv_direct_pack_f64_avx512,
+            conv_direct_packed_size_f64_avx512};
+  return {conv_direct_f64_avx2, conv_direct_weight_grad_f64_avx2, conv_direct_pack_f64_avx2,
+          conv_direct_packed_size_f64_avx2};
+}
+template <class T>
+const DirectKernel<T>& direct_kernel() {
+  static const DirectKernel<T> kernel = select_direct<T>();
+  return kernel;
+}
+
+// All groups' weights in the kernel's panels, one block per group, 64-byte aligned (the kernel
+// loads them with aligned loads). The forward reads W as (taps, C_in / g, C_out); the input
+// gradient reads it flipped over the taps and with the channel roles swapped (see the header
+// comment), where g's input channels are the forward's output channels.
+template <class T>
+class PackedWeights {
+ public:
+  PackedWeights(const ConvGeometry& g, const T* w, bool input_grad) {
+    const DirectKernel<T>& kernel = direct_kernel<T>();
+    const int64_t taps = g.taps(), cpg = g.in_per_group(), opg = g.out_per_group();
+    group_stride_ = (kernel.packed_size(taps * cpg, opg) + 15) / 16 * 16;
+    bytes_ = std::max<int64_t>(group_stride_ * g.groups * (int64_t)sizeof(T), 64);
+    data_ = static_cast<T*>(cpu_alloc(bytes_));
+    std::vector<int64_t> offsets(taps);
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      T* dst = data_ + grp * group_stride_;
+      if (input_grad) {  // the forward weight is (taps, opg, C_in), C_in = g.in_channels here
+        for (int64_t t = 0; t < taps; ++t)
+          offsets[t] = (taps - 1 - t) * opg * g.in_channels + grp * cpg;
+        kernel.pack(taps, cpg, opg, w, offsets.data(), 1, g.in_channels, dst);
+      } else {
+        for (int64_t t = 0; t < taps; ++t) offsets[t] = t * cpg * g.out_channels + grp * opg;
+        kernel.pack(taps, cpg, opg, w, offsets.data(), g.out_channels, 1, dst);
+      }
+    }
+  }
+  ~PackedWeights() { cpu_free(data_, bytes_); }
+  PackedWeights(const PackedWeights&) = delete;
+  PackedWeights& operator=(const PackedWeights&) = delete;
+  const T* group(int64_t grp) const { return data_ + grp * group_stride_; }
+
+ private:
+  T* data_ = nullptr;
+  int64_t group_stride_ = 0, bytes_ = 0;
+};
+
+bool padded(const ConvGeometry& g) {
+  return g.pad_top || g.pad_bottom || g.pad_left || g.pad_right;
+}
+
+// Input rows of a band of `rows` output rows, in padded coordinates.
+int64_t band_input_rows(const ConvGeometry& g, int64_t rows) {
+  return (rows - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+}
+
+// Output rows per band: as many as keep the padded input rows within kBandBytes, at least one.
+template <class T>
+int64_t band_rows(const ConvGeometry& g) {
+  const int64_t row_bytes = (g.in_w + g.pad_left + g.pad_right) * g.in_channels * (int64_t)sizeof(T);
+  const int64_t fit = (kBandBytes / std::max<int64_t>(row_bytes, 1) - band_input_rows(g, 1)) /
+                      g.stride_h + 1;
+  return std::max<int64_t>(1, std::min(g.out_h, fit));
+}
+
+// Copies padded input rows [row0, row0 + n_rows) of one (H, W, C) image into `buffer`, rows of
+// W + pad_left + pad_right pixels; rows and columns outside the image are zeros.
+template <class T>
+void pad_rows(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_rows, T* buffer) {
+  const int64_t C = g.in_channels, padded_w = g.in_w + g.pad_left + g.pad_right;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    T* dst = buffer + r * padded_w * C;
+    const int64_t ih = row0 + r - g.pad_top;
+    if (ih < 0 || ih >= g.in_h) {
+      std::memset(dst, 0, (size_t)(padded_w * C) * sizeof(T));
+      continue;
+    }
+    std::memset(dst, 0, (size_t)(g.pad_left * C) * sizeof(T));
+    std::memcpy(dst + g.pad_left * C, image + ih * g.in_w * C, (size_t)(g.in_w * C) * sizeof(T));
+    std::memset(dst + (g.pad_left + g.in_w) * C, 0, (size_t)(g.pad_right * C) * sizeof(T));
+  }
+}
+
+// Output rows [row0, row1) of image n.
+template <class T>
+void direct_rows(const ConvGeometry& g, const T* x, const PackedWeights<T>& packed, const T* bias,
+                 T* out, int64_t n, int64_t row0, int64_t row1, T* buffer) {
+  const DirectKernel<T>& kernel = direct_kernel<T>();
+  const int64_t C = g.in_channels, cpg = g.in_per_group(), opg = g.out_per_group();
+  const bool pad = padded(g);
+  const int64_t in_w = pad ? g.in_w + g.pad_left + g.pad_right : g.in_w;
+  const T* image = x + n * g.in_pixels() * C;
+  std::vector<int64_t> taps(g.taps());
+  for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+    for (int64_t kx = 0; kx < g.kernel_w; ++kx)
+      taps[ky * g.kernel_w + kx] = (ky * g.dilation_h * in_w + kx * g.dilation_w) * C;
+  const int64_t band = band_rows<T>(g);
+  for (int64_t b0 = row0; b0 < row1; b0 += band) {
+    const int64_t rows = std::min(band, row1 - b0);
+    const T* in = image + b0 * g.stride_h * in_w * C;
+    if (pad) {
+      pad_rows<T>(g, image, b0 * g.stride_h, band_input_rows(g, rows), buffer);
+      in = buffer;
+    }
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      ConvDirectArgs a;
+      a.in = in + grp * cpg;
+      a.in_pixel = g.stride_w * C;
+      a.in_row = g.stride_h * in_w * C;
+      a.taps = taps.data();
+      a.n_taps = g.taps();
+      a.channels = cpg;
+      a.weights = packed.group(grp);
+      a.bias = bias ? bias + grp * opg : nullptr;
+      a.out = out + (n * g.out_pixels() + b0 * g.out_w) * g.out_channels + grp * opg;
+      a.out_pixel = g.out_channels;
+      a.out_row = g.out_w * g.out_channels;
+      a.rows = rows;
+      a.cols = g.out_w;
+      a.out_channels = opg;
+      kernel.run(&a);
+    }
+  }
+}
+
+}  // namespace
+
+bool conv_direct_available(const ConvGeometry& g) {
+  return g.channels_last && cpu_capability() != CpuCapability::Default;
+}
+
+bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
+  if (g.stride_h != 1 || g.stride_w != 1) return false;
+  const int64_t span_h = g.dilation_h * (g.kernel_h - 1), span_w = g.dilation_w * (g.kernel_w - 1);
+  *t = g;
+  t->in_h = g.out_h, t->in_w = g.out_w, t->out_h = g.in_h, t->out_w = g.in_w;
+  t->in_channels = g.out_channels, t->out_channels = g.in_channels;
+  t->pad_top = span_h - g.pad_top, t->pad_bottom = span_h - g.pad_bottom;
+  t->pad_left = span_w - g.pad_left, t->pad_right = span_w - g.pad_right;
+  return t->pad_top >= 0 && t->pad_bottom >= 0 && t->pad_left >= 0 && t->pad_right >= 0;
+}
+
+template <class T>
+void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out,
+                 bool input_grad) {
+  const PackedWeights<T> packed(g, w, input_grad);
+  const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
+  const int n_threads = conv_threads(flops);
+  const int64_t buffer_elems =
+      padded(g) ? band_input_rows(g, band_rows<T>(g)) * (g.in_w + g.pad_left + g.pad_right) *
+                      g.in_channels
+                : 0;
+  ScratchPool pool(buffer_elems * (int64_t)sizeof(T), n_threads);
+  for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
+    int64_t row0, row1;
+    team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
+    T* buffer = reinterpret_cast<T*>(pool.for_thread(t));
+    direct_rows<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+  });
+}
+
+bool conv_direct_weight_grad_available(const ConvGeometry& g) {
+  return conv_direct_available(g) && g.in_per_group() >= kWeightGradMinChannels;
+}
+
+template <class T>
+void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T* grad_w) {
+  const DirectKernel<T>& kernel = direct_kernel<T>();
+  const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
+  const int n_threads = conv_threads(flops);
+  const int64_t w_elems = g.out_channels * g.patch();
+  // Thread t > 0 adds into its own copy, summed into grad_w at the end.
+  std::vector<T> partial((size_t)(w_elems * (n_threads - 1)), T(0));
+  const int64_t row_bytes = g.out_w * g.out_channels * (int64_t)sizeof(T);
+  const int64_t band = std::max<int64_t>(1, kWeightGradBandBytes / std::max<int64_t>(row_bytes, 1));
+  for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
+    T* gw = t == 0 ? grad_w : partial.data() + (t - 1) * w_elems;
+    int64_t row0, row1;
+    team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
+    ConvDirectWeightGradArgs a;
+    a.in_h = g.in_h, a.in_w = g.in_w, a.in_channels = g.in_channels;
+    a.channels = g.in_per_group();
+    a.out_w = g.out_w, a.out_channels = g.out_per_group(), a.grad_channels = g.out_channels;
+    a.kernel_h = g.kernel_h, a.kernel_w = g.kernel_w;
+    a.stride_h = g.stride_h, a.stride_w = g.stride_w;
+    a.dilation_h = g.dilation_h, a.dilation_w = g.dilation_w;
+    a.pad_top = g.pad_top, a.pad_left = g.pad_left;
+    for (int64_t b0 = row0; b0 < row1; b0 += band) {
+      a.row0 = b0, a.row1 = std::min(row1, b0 + band);
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        a.in = x + n * g.in_pixels() * g.in_channels + grp * g.in_per_group();
+        a.grad = grad + n * g.out_pixels() * g.out_channels + grp * g.out_per_group();
+        a.grad_w = gw + grp * g.out_per_group();
+        kernel.weight_grad(&a);
+      }
+    }
+  });
+  for (int t = 1; t < n_threads; ++t) {
+    const T* part = partial.data() + (t - 1) * w_elems;
+    for (int64_t i = 0; i < w_elems; ++i) grad_w[i] += part[i];
+  }
+}
+
+template void conv_direct_weight_grad<float>(const ConvGeometry&, const float*, const float*,
+                                             float*);
+template void conv_direct_weight_grad<double>(const ConvGeometry&, const double*, const double*,
+                                              double*);
+template void conv_direct<float>(const ConvGeometry&, const float*, const float*, const float*,
+                                 float*, bool);
+template void conv_direct<double>(const ConvGeometry&, const double*, const double*,
+                                  const double*, double*, bool);
+
+}  // namespace cpu
+}  // namespace ember

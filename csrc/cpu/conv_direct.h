@@ -1,0 +1,87 @@
+// Direct convolution in the channels-last layout, one entry set per instruction set (AVX2, AVX-512;
+// the baseline build has none and uses the column-buffer path instead).
+//
+// out[pixel][co] = bias[co] + sum over taps t and channels c of in[pixel + tap t][c] * W[t][c][co]
+//
+// The kernel reads the input in place: for a tile of MR neighbouring output pixels of one row it
+// broadcasts each pixel's input channels straight from memory, against packed panels of NR output
+// channels of the weight, and keeps the MR x NR block of the output in registers over every tap and
+// channel. No column buffer is built and nothing of the input is packed, which is where the
+// column-buffer path spends its time when the channel counts are modest (K = taps * C_in of a few
+// hundred). The input must have every tap of every output pixel in bounds: the caller pads it.
+//
+// This header stays plain C declarations and a plain struct on purpose: it is included by
+// translation units compiled for AVX2 and AVX-512, which must not share inline code.
+#pragma once
+#include <cstdint>
+
+namespace ember {
+namespace cpu {
+
+// One group of one band of output rows. Offsets and strides count elements.
+struct ConvDirectArgs {
+  const void* in;          // input of output pixel (0, 0) of the band, at the group's first channel
+  int64_t in_pixel;        // from one output pixel's input to its right neighbour's (stride_w * C)
+  int64_t in_row;          // from one output row's input to the next row's
+  const int64_t* taps;     // n_taps offsets of the kernel taps from an output pixel's input
+  int64_t n_taps;
+  int64_t channels;        // input channels of the group
+  const void* weights;     // packed by conv_direct_pack_*
+  const void* bias;        // the group's out_channels values, or null
+  void* out;               // output pixel (0, 0) of the band, at the group's first channel
+  int64_t out_pixel;       // from one output pixel to its right neighbour (the output's C)
+  int64_t out_row;         // from one output row to the next
+  int64_t rows, cols;      // output rows in the band, output pixels per row
+  int64_t out_channels;    // of the group
+};
+
+// The weight gradient of one group over a band of output rows of one image:
+//   dW[t][c][co] += sum over output pixels p of in[p + tap t][c] * grad[p][co]
+// with the padding handled by visiting, for each tap, only the output pixels whose input lies
+// inside the image. The kernel keeps an MR (channels) x NR (output channels) block of dW in
+// registers while it runs over the pixels, broadcasting MR neighbouring channels of one input
+// pixel against NR output-channel gradients of one output pixel, both read in place.
+struct ConvDirectWeightGradArgs {
+  const void* in;          // input image (H, W, C) at the group's first channel
+  const void* grad;        // output gradient (OH, OW, C_out) at the group's first output channel
+  void* grad_w;            // dW (taps, C / groups, C_out) at the group's first output channel
+  int64_t in_h, in_w, in_channels;     // in_channels: the input's C (its pixel stride)
+  int64_t channels;                    // C / groups
+  int64_t out_w, out_channels, grad_channels;  // out_channels of the group; grad_channels: C_out
+  int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int64_t row0, row1;                  // the band of output rows
+};
+
+// Elements of packed weights for n_taps * channels rows of out_channels columns.
+int64_t conv_direct_packed_size_f32_avx512(int64_t rows, int64_t out_channels);
+int64_t conv_direct_packed_size_f64_avx512(int64_t rows, int64_t out_channels);
+int64_t conv_direct_packed_size_f32_avx2(int64_t rows, int64_t out_channels);
+int64_t conv_direct_packed_size_f64_avx2(int64_t rows, int64_t out_channels);
+
+// Packs W[t][c][co] = w[tap_offsets[t] + c * rs + co * cs] for t < n_taps, c < channels,
+// co < out_channels into panels of NR output channels (zero past out_channels).
+void conv_direct_pack_f32_avx512(int64_t n_taps, int64_t channels, int64_t out_channels,
+                                 const float* w, const int64_t* tap_offsets, int64_t rs,
+                                 int64_t cs, float* packed);
+void conv_direct_pack_f64_avx512(int64_t n_taps, int64_t channels, int64_t out_channels,
+                                 const double* w, const int64_t* tap_offsets, int64_t rs,
+                                 int64_t cs, double* packed);
+void conv_direct_pack_f32_avx2(int64_t n_taps, int64_t channels, int64_t out_channels,
+                               const float* w, const int64_t* tap_offsets, int64_t rs, int64_t cs,
+                               float* packed);
+void conv_direct_pack_f64_avx2(int64_t n_taps, int64_t channels, int64_t out_channels,
+                               const double* w, const int64_t* tap_offsets, int64_t rs,
+                               int64_t cs, double* packed);
+
+void conv_direct_weight_grad_f32_avx512(const ConvDirectWeightGradArgs* args);
+void conv_direct_weight_grad_f64_avx512(const ConvDirectWeightGradArgs* args);
+void conv_direct_weight_grad_f32_avx2(const ConvDirectWeightGradArgs* args);
+void conv_direct_weight_grad_f64_avx2(const ConvDirectWeightGradArgs* args);
+
+void conv_direct_f32_avx512(const ConvDirectArgs* args);
+void conv_direct_f64_avx512(const ConvDirectArgs* args);
+void conv_direct_f32_avx2(const ConvDirectArgs* args);
+void conv_direct_f64_avx2(const ConvDirectArgs* args);
+
+}  // namespace cpu
+}  // namespace ember

@@ -1,0 +1,71 @@
+// Direct channels-last convolution for CPUs with AVX2 + FMA (compiled with -mavx2 -mfma): the
+// vector operations and tile sizes; the algorithm is in conv_direct_kernels.inc.
+// Includes no C++ library headers: see the note at the top of conv_direct.h.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "cpu/conv_direct.h"
+
+namespace ember {
+namespace cpu {
+namespace {
+
+// As in conv_direct_avx512.cpp; AVX2 masks are vectors of lanes.
+struct VecF32 {
+  using Scalar = float;
+  using Reg = __m256;
+  static constexpr int kWidth = 8;
+  static Reg zero() { return _mm256_setzero_ps(); }
+  static Reg load(const float* p) { return _mm256_load_ps(p); }
+  static Reg loadu(const float* p) { return _mm256_loadu_ps(p); }
+  static void storeu(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+  static Reg broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm256_fmadd_ps(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm256_add_ps(x, y); }
+  static __m256i mask(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Reg load_first(const float* p, int count) { return _mm256_maskload_ps(p, mask(count)); }
+  static void store_first(float* p, Reg v, int count) { _mm256_maskstore_ps(p, mask(count), v); }
+};
+
+struct VecF64 {
+  using Scalar = double;
+  using Reg = __m256d;
+  static constexpr int kWidth = 4;
+  static Reg zero() { return _mm256_setzero_pd(); }
+  static Reg load(const double* p) { return _mm256_load_pd(p); }
+  static Reg loadu(const double* p) { return _mm256_loadu_pd(p); }
+  static void storeu(double* p, Reg v) { _mm256_storeu_pd(p, v); }
+  static Reg broadcast(const double* p) { return _mm256_broadcast_sd(p); }
+  static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm256_fmadd_pd(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm256_add_pd(x, y); }
+  static __m256i mask(int count) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static Reg load_first(const double* p, int count) { return _mm256_maskload_pd(p, mask(count)); }
+  static void store_first(double* p, Reg v, int count) { _mm256_maskstore_pd(p, mask(count), v); }
+};
+
+// Register tile MR x NR: 6 x 2 accumulators + 2 weight vectors + 1 broadcast = 15 of 16 ymm, as
+// in the GEMM's micro-kernel.
+template <class T>
+struct Blocking;
+template <>
+struct Blocking<float> {
+  using Vec = VecF32;
+  static constexpr int kMR = 6, kMR2 = 4, kNR = 16;
+};
+template <>
+struct Blocking<double> {
+  using Vec = VecF64;
+  static constexpr int kMR = 6, kMR2 = 4, kNR = 8;
+};
+
+}  // namespace
+}  // namespace cpu
+}  // namespace ember
+
+#define EMBER_CONV_ISA avx2
+#include "cpu/conv_direct_kernels.inc"

@@ -1,0 +1,68 @@
+// Direct channels-last convolution for CPUs with AVX-512 F/BW/DQ/VL (compiled with those flags):
+// the vector operations and tile sizes; the algorithm is in conv_direct_kernels.inc.
+// Includes no C++ library headers: see the note at the top of conv_direct.h.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "cpu/conv_direct.h"
+
+namespace ember {
+namespace cpu {
+namespace {
+
+// Loads (aligned ones from the packed weights only), broadcast, FMA, add, and masked access to the
+// first `count` lanes (0 < count < kWidth).
+struct VecF32 {
+  using Scalar = float;
+  using Reg = __m512;
+  static constexpr int kWidth = 16;
+  static Reg zero() { return _mm512_setzero_ps(); }
+  static Reg load(const float* p) { return _mm512_load_ps(p); }
+  static Reg loadu(const float* p) { return _mm512_loadu_ps(p); }
+  static void storeu(float* p, Reg v) { _mm512_storeu_ps(p, v); }
+  static Reg broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm512_fmadd_ps(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm512_add_ps(x, y); }
+  static __mmask16 mask(int count) { return (__mmask16)((1u << count) - 1); }
+  static Reg load_first(const float* p, int count) { return _mm512_maskz_loadu_ps(mask(count), p); }
+  static void store_first(float* p, Reg v, int count) { _mm512_mask_storeu_ps(p, mask(count), v); }
+};
+
+struct VecF64 {
+  using Scalar = double;
+  using Reg = __m512d;
+  static constexpr int kWidth = 8;
+  static Reg zero() { return _mm512_setzero_pd(); }
+  static Reg load(const double* p) { return _mm512_load_pd(p); }
+  static Reg loadu(const double* p) { return _mm512_loadu_pd(p); }
+  static void storeu(double* p, Reg v) { _mm512_storeu_pd(p, v); }
+  static Reg broadcast(const double* p) { return _mm512_set1_pd(*p); }
+  static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm512_fmadd_pd(x, y, acc); }
+  static Reg add(Reg x, Reg y) { return _mm512_add_pd(x, y); }
+  static __mmask8 mask(int count) { return (__mmask8)((1u << count) - 1); }
+  static Reg load_first(const double* p, int count) { return _mm512_maskz_loadu_pd(mask(count), p); }
+  static void store_first(double* p, Reg v, int count) { _mm512_mask_storeu_pd(p, mask(count), v); }
+};
+
+// Register tile MR x NR: 14 x 2 accumulators + 2 weight vectors + 1 broadcast = 31 of 32 zmm, as
+// in the GEMM's micro-kernel.
+template <class T>
+struct Blocking;
+template <>
+struct Blocking<float> {
+  using Vec = VecF32;
+  static constexpr int kMR = 14, kMR2 = 8, kNR = 32;
+};
+template <>
+struct Blocking<double> {
+  using Vec = VecF64;
+  static constexpr int kMR = 14, kMR2 = 8, kNR = 16;
+};
+
+}  // namespace
+}  // namespace cpu
+}  // namespace ember
+
+#define EMBER_CONV_ISA avx512
+#include "cpu/conv_direct_kernels.inc"
