@@ -189,6 +189,10 @@ class _Methods:
             extras += f", dtype={self.dtype}"
         if self.is_cuda:
             extras += f", device='{self.device}'"
+        if self._grad_fn is not None:
+            extras += f", grad_fn=<{type(self._grad_fn).__name__}Backward>"
+        elif self._requires_grad:
+            extras += ", requires_grad=True"
         if self.numel() == 0 and self.ndim != 1:
             return f"tensor([], size={self.shape}{extras})"
         return f"tensor({_format(self)}{extras})"
