@@ -33,11 +33,16 @@ constexpr int64_t kWeightGradMinChannels = 8;
 
 template <class T>
 struct DirectKernel {
+  using Pack = void (*)(int64_t n_taps, int64_t channels, int64_t out_channels, const T* w,
+                        const int64_t* tap_offsets, int64_t rs, int64_t cs, T* packed);
+  using PackedSize = int64_t (*)(int64_t rows, int64_t out_channels);
   void (*run)(const ConvDirectArgs* args);
   void (*weight_grad)(const ConvDirectWeightGradArgs* args);
-  void (*pack)(int64_t n_taps, int64_t channels, int64_t out_channels, const T* w,
-               const int64_t* tap_offsets, int64_t rs, int64_t cs, T* packed);
-  int64_t (*packed_size)(int64_t rows, int64_t out_channels);
+  Pack pack;
+  PackedSize packed_size;
+  void (*run_nchw)(const ConvDirectNchwArgs* args);
+  Pack pack_nchw;
+  PackedSize packed_size_nchw;
 };
 
 template <class T>
@@ -45,18 +50,26 @@ DirectKernel<T> select_direct();
 template <>
 DirectKernel<float> select_direct<float>() {
   if (cpu_capability() == CpuCapability::AVX512)
-    return {conv_direct_f32_avx512, conv_direct_weight_grad_f32_avx512, conv_direct_pack_f32_avx512,
-            conv_direct_packed_size_f32_avx512};
-  return {conv_direct_f32_avx2, conv_direct_weight_grad_f32_avx2, conv_direct_pack_f32_avx2,
-          conv_direct_packed_size_f32_avx2};
+    return {conv_direct_f32_avx512,      conv_direct_weight_grad_f32_avx512,
+            conv_direct_pack_f32_avx512, conv_direct_packed_size_f32_avx512,
+            conv_direct_nchw_f32_avx512, conv_direct_nchw_pack_f32_avx512,
+            conv_direct_nchw_packed_size_f32_avx512};
+  return {conv_direct_f32_avx2,      conv_direct_weight_grad_f32_avx2,
+          conv_direct_pack_f32_avx2, conv_direct_packed_size_f32_avx2,
+          conv_direct_nchw_f32_avx2, conv_direct_nchw_pack_f32_avx2,
+          conv_direct_nchw_packed_size_f32_avx2};
 }
 template <>
 DirectKernel<double> select_direct<double>() {
   if (cpu_capability() == CpuCapability::AVX512)
-    return {conv_direct_f64_avx512, conv_direct_weight_grad_f64_avx512, conv_direct_pack_f64_avx512,
-            conv_direct_packed_size_f64_avx512};
-  return {conv_direct_f64_avx2, conv_direct_weight_grad_f64_avx2, conv_direct_pack_f64_avx2,
-          conv_direct_packed_size_f64_avx2};
+    return {conv_direct_f64_avx512,      conv_direct_weight_grad_f64_avx512,
+            conv_direct_pack_f64_avx512, conv_direct_packed_size_f64_avx512,
+            conv_direct_nchw_f64_avx512, conv_direct_nchw_pack_f64_avx512,
+            conv_direct_nchw_packed_size_f64_avx512};
+  return {conv_direct_f64_avx2,      conv_direct_weight_grad_f64_avx2,
+          conv_direct_pack_f64_avx2, conv_direct_packed_size_f64_avx2,
+          conv_direct_nchw_f64_avx2, conv_direct_nchw_pack_f64_avx2,
+          conv_direct_nchw_packed_size_f64_avx2};
 }
 template <class T>
 const DirectKernel<T>& direct_kernel() {
@@ -65,28 +78,40 @@ const DirectKernel<T>& direct_kernel() {
 }
 
 // All groups' weights in the kernel's panels, one block per group, 64-byte aligned (the kernel
-// loads them with aligned loads). The forward reads W as (taps, C_in / g, C_out); the input
-// gradient reads it flipped over the taps and with the channel roles swapped (see the header
-// comment), where g's input channels are the forward's output channels.
+// loads them with aligned loads). The forward reads W as stored: (taps, C_in / g, C_out) channels
+// last, (C_out, C_in / g, taps) channels first. The input gradient reads it flipped over the taps
+// and with the channel roles swapped (see the header comment); then g is the transposed
+// geometry, whose input channels are the forward's output channels.
 template <class T>
 class PackedWeights {
  public:
   PackedWeights(const ConvGeometry& g, const T* w, bool input_grad) {
     const DirectKernel<T>& kernel = direct_kernel<T>();
     const int64_t taps = g.taps(), cpg = g.in_per_group(), opg = g.out_per_group();
-    group_stride_ = (kernel.packed_size(taps * cpg, opg) + 15) / 16 * 16;
+    const auto packed_size = g.channels_last ? kernel.packed_size : kernel.packed_size_nchw;
+    const auto pack = g.channels_last ? kernel.pack : kernel.pack_nchw;
+    group_stride_ = (packed_size(taps * cpg, opg) + 15) / 16 * 16;
     bytes_ = std::max<int64_t>(group_stride_ * g.groups * (int64_t)sizeof(T), 64);
     data_ = static_cast<T*>(cpu_alloc(bytes_));
+    // Channels last the forward weight is (taps, C_in / g, C_out), C_out = g.in_channels for the
+    // input gradient; channels first its taps are its last, contiguous dim.
+    const int64_t tap_stride = !g.channels_last ? 1
+                               : input_grad     ? opg * g.in_channels
+                                                : cpg * g.out_channels;
     std::vector<int64_t> offsets(taps);
+    for (int64_t t = 0; t < taps; ++t) offsets[t] = (input_grad ? taps - 1 - t : t) * tap_stride;
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       T* dst = data_ + grp * group_stride_;
-      if (input_grad) {  // the forward weight is (taps, opg, C_in), C_in = g.in_channels here
-        for (int64_t t = 0; t < taps; ++t)
-          offsets[t] = (taps - 1 - t) * opg * g.in_channels + grp * cpg;
-        kernel.pack(taps, cpg, opg, w, offsets.data(), 1, g.in_channels, dst);
-      } else {
-        for (int64_t t = 0; t < taps; ++t) offsets[t] = t * cpg * g.out_channels + grp * opg;
-        kernel.pack(taps, cpg, opg, w, offsets.data(), g.out_channels, 1, dst);
+      if (g.channels_last) {
+        if (input_grad) {
+          pack(taps, cpg, opg, w + grp * cpg, offsets.data(), 1, g.in_channels, dst);
+        } else {
+          pack(taps, cpg, opg, w + grp * opg, offsets.data(), g.out_channels, 1, dst);
+        }
+      } else if (input_grad) {  // forward weight (g.in_channels, opg, taps)
+        pack(taps, cpg, opg, w + grp * cpg * opg * taps, offsets.data(), taps, opg * taps, dst);
+      } else {  // (C_out, cpg, taps)
+        pack(taps, cpg, opg, w + grp * opg * cpg * taps, offsets.data(), cpg * taps, taps, dst);
       }
     }
   }
@@ -178,10 +203,72 @@ void direct_rows(const ConvGeometry& g, const T* x, const PackedWeights<T>& pack
   }
 }
 
+// Channels first: copies padded rows [row0, row0 + n_rows) of every channel plane of one
+// (C, H, W) image into `buffer`, planes `plane` elements apart, rows W + pad_left + pad_right
+// long; zeros outside the image and in the kernel's overrun past the last plane.
+template <class T>
+void pad_planes(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_rows, int64_t plane,
+                T* buffer) {
+  const int64_t width = g.in_w + g.pad_left + g.pad_right;
+  for (int64_t c = 0; c < g.in_channels; ++c) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      T* dst = buffer + c * plane + r * width;
+      const int64_t ih = row0 + r - g.pad_top;
+      if (ih < 0 || ih >= g.in_h) {
+        std::memset(dst, 0, (size_t)width * sizeof(T));
+        continue;
+      }
+      std::memset(dst, 0, (size_t)g.pad_left * sizeof(T));
+      std::memcpy(dst + g.pad_left, image + (c * g.in_h + ih) * g.in_w, (size_t)g.in_w * sizeof(T));
+      std::memset(dst + g.pad_left + g.in_w, 0, (size_t)g.pad_right * sizeof(T));
+    }
+  }
+  std::memset(buffer + g.in_channels * plane, 0, (size_t)kConvDirectNchwOverrun * sizeof(T));
+}
+
+// Channels first (stride 1): output rows [row0, row1) of image n, a band at a time.
+template <class T>
+void direct_rows_nchw(const ConvGeometry& g, const T* x, const PackedWeights<T>& packed,
+                      const T* bias, T* out, int64_t n, int64_t row0, int64_t row1, T* buffer) {
+  const DirectKernel<T>& kernel = direct_kernel<T>();
+  const int64_t cpg = g.in_per_group(), opg = g.out_per_group();
+  const int64_t width = g.in_w + g.pad_left + g.pad_right;
+  std::vector<int64_t> taps(g.taps());
+  for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+    for (int64_t kx = 0; kx < g.kernel_w; ++kx)
+      taps[ky * g.kernel_w + kx] = ky * g.dilation_h * width + kx * g.dilation_w;
+  const int64_t band = band_rows<T>(g);
+  for (int64_t b0 = row0; b0 < row1; b0 += band) {
+    const int64_t rows = std::min(band, row1 - b0);
+    const int64_t plane = band_input_rows(g, rows) * width;
+    pad_planes<T>(g, x + n * g.in_channels * g.in_pixels(), b0, band_input_rows(g, rows), plane,
+                  buffer);
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      ConvDirectNchwArgs a;
+      a.in = buffer + grp * cpg * plane;
+      a.plane = plane;
+      a.width = width;
+      a.taps = taps.data();
+      a.n_taps = g.taps();
+      a.channels = cpg;
+      a.weights = packed.group(grp);
+      a.bias = bias ? bias + grp * opg : nullptr;
+      a.out = out + (n * g.out_channels + grp * opg) * g.out_pixels() + b0 * g.out_w;
+      a.out_plane = g.out_pixels();
+      a.rows = rows;
+      a.cols = g.out_w;
+      a.out_channels = opg;
+      kernel.run_nchw(&a);
+    }
+  }
+}
+
 }  // namespace
 
 bool conv_direct_available(const ConvGeometry& g) {
-  return g.channels_last && cpu_capability() != CpuCapability::Default;
+  if (cpu_capability() == CpuCapability::Default) return false;
+  // Channels first reads a tile's pixels as contiguous input, which takes stride 1.
+  return g.channels_last || (g.stride_h == 1 && g.stride_w == 1);
 }
 
 bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
@@ -201,21 +288,28 @@ void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T
   const PackedWeights<T> packed(g, w, input_grad);
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
   const int n_threads = conv_threads(flops);
-  const int64_t buffer_elems =
-      padded(g) ? band_input_rows(g, band_rows<T>(g)) * (g.in_w + g.pad_left + g.pad_right) *
-                      g.in_channels
-                : 0;
+  const int64_t band_elems = band_input_rows(g, band_rows<T>(g)) *
+                            (g.in_w + g.pad_left + g.pad_right) * g.in_channels;
+  // Channels first always copies its band (the kernel reads past rows' ends); channels last only
+  // when it pads.
+  const int64_t buffer_elems = !g.channels_last ? band_elems + kConvDirectNchwOverrun
+                               : padded(g)      ? band_elems
+                                                : 0;
   ScratchPool pool(buffer_elems * (int64_t)sizeof(T), n_threads);
   for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
     int64_t row0, row1;
     team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
     T* buffer = reinterpret_cast<T*>(pool.for_thread(t));
-    direct_rows<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+    if (g.channels_last) {
+      direct_rows<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+    } else {
+      direct_rows_nchw<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+    }
   });
 }
 
 bool conv_direct_weight_grad_available(const ConvGeometry& g) {
-  return conv_direct_available(g) && g.in_per_group() >= kWeightGradMinChannels;
+  return g.channels_last && conv_direct_available(g) && g.in_per_group() >= kWeightGradMinChannels;
 }
 
 template <class T>
