@@ -27,7 +27,7 @@ namespace {
 constexpr int64_t kBandBytes = 512 << 10;
 // Bytes of output gradient rows per band of the weight gradient: every tile of dW streams the
 // band's gradient and input rows, which should come from L2.
-constexpr int64_t kWeightGradBandBytes = 256 << 10;
+constexpr int64_t kWeightGradBandBytes = 64 << 10;
 // Fewest input channels per group for the direct weight gradient: its tiles are MR channels tall.
 constexpr int64_t kWeightGradMinChannels = 8;
 
