@@ -32,6 +32,10 @@ struct VecF32 {
   static void store_lanes(float* p, Reg v, int lo, int hi) {
     _mm256_maskstore_ps(p, _mm256_andnot_si256(mask(lo), mask(hi)), v);
   }
+  // p[lo:hi] in lanes [lo, hi), zeros elsewhere; the others are not read.
+  static Reg load_lanes(const float* p, int lo, int hi) {
+    return _mm256_maskload_ps(p, _mm256_andnot_si256(mask(lo), mask(hi)));
+  }
 };
 
 struct VecF64 {
@@ -52,6 +56,9 @@ struct VecF64 {
   static void store_first(double* p, Reg v, int count) { _mm256_maskstore_pd(p, mask(count), v); }
   static void store_lanes(double* p, Reg v, int lo, int hi) {
     _mm256_maskstore_pd(p, _mm256_andnot_si256(mask(lo), mask(hi)), v);
+  }
+  static Reg load_lanes(const double* p, int lo, int hi) {
+    return _mm256_maskload_pd(p, _mm256_andnot_si256(mask(lo), mask(hi)));
   }
 };
 

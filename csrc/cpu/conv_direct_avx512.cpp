@@ -31,6 +31,10 @@ struct VecF32 {
   static void store_lanes(float* p, Reg v, int lo, int hi) {
     _mm512_mask_storeu_ps(p, (__mmask16)(mask(hi) & ~mask(lo)), v);
   }
+  // p[lo:hi] in lanes [lo, hi), zeros elsewhere; the others are not read.
+  static Reg load_lanes(const float* p, int lo, int hi) {
+    return _mm512_maskz_loadu_ps((__mmask16)(mask(hi) & ~mask(lo)), p);
+  }
 };
 
 struct VecF64 {
@@ -49,6 +53,9 @@ struct VecF64 {
   static void store_first(double* p, Reg v, int count) { _mm512_mask_storeu_pd(p, mask(count), v); }
   static void store_lanes(double* p, Reg v, int lo, int hi) {
     _mm512_mask_storeu_pd(p, (__mmask8)(mask(hi) & ~mask(lo)), v);
+  }
+  static Reg load_lanes(const double* p, int lo, int hi) {
+    return _mm512_maskz_loadu_pd((__mmask8)(mask(hi) & ~mask(lo)), p);
   }
 };
 
