@@ -195,34 +195,39 @@ T row_sum(const T* row, int64_t n) {
   return total;
 }
 
-// db[co] = sum of grad over images and pixels. Channels last sums blocks of rows into a vector of
-// partial sums first, so no float32 sum runs over more than kBlock terms.
+// db[co] = sum of grad over images and pixels.
 template <class T>
 void bias_grad(const ConvGeometry& g, const T* grad, T* db) {
   const int64_t C = g.out_channels, P = g.out_pixels();
   if (!g.channels_last) {
-    parallel_for(0, C, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, g.batch * P)),
-                 [&](int64_t c0, int64_t c1) {
-                   for (int64_t c = c0; c < c1; ++c) {
-                     T total = T(0);
-                     for (int64_t n = 0; n < g.batch; ++n) total += row_sum(grad + (n * C + c) * P, P);
-                     db[c] = total;
-                   }
-                 });
+    const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, g.batch * P));
+    parallel_for(0, C, grain, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        T total = T(0);
+        for (int64_t n = 0; n < g.batch; ++n) total += row_sum(grad + (n * C + c) * P, P);
+        db[c] = total;
+      }
+    });
     return;
   }
+  // Channels last: blocks of kBlock rows summed into a vector each (in parallel), then the blocks'
+  // vectors in order, so the result does not depend on the thread count.
   constexpr int64_t kBlock = 256;
-  const int64_t rows = g.batch * P;
-  std::vector<T> block(C);
-  for (int64_t c = 0; c < C; ++c) db[c] = T(0);
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
-    std::fill(block.begin(), block.end(), T(0));
-    for (int64_t r = r0; r < std::min(rows, r0 + kBlock); ++r) {
-      const T* row = grad + r * C;
-      for (int64_t c = 0; c < C; ++c) block[c] += row[c];
+  const int64_t rows = g.batch * P, n_blocks = (rows + kBlock - 1) / kBlock;
+  std::vector<T> block_sums((size_t)(n_blocks * C), T(0));
+  const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / (kBlock * std::max<int64_t>(C, 1)));
+  parallel_for(0, n_blocks, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      T* sums = block_sums.data() + b * C;
+      for (int64_t r = b * kBlock; r < std::min(rows, (b + 1) * kBlock); ++r) {
+        const T* row = grad + r * C;
+        for (int64_t c = 0; c < C; ++c) sums[c] += row[c];
+      }
     }
-    for (int64_t c = 0; c < C; ++c) db[c] += block[c];
-  }
+  });
+  for (int64_t c = 0; c < C; ++c) db[c] = T(0);
+  for (int64_t b = 0; b < n_blocks; ++b)
+    for (int64_t c = 0; c < C; ++c) db[c] += block_sums[b * C + c];
 }
 
 ConvGrads conv_backward(const char* op, int spatial, const Tensor& grad, const Tensor& x,

@@ -27,17 +27,22 @@ namespace {
 constexpr int64_t kBandBytes = 512 << 10;
 // Bytes of output gradient rows per band of the weight gradient: every tile of dW streams the
 // band's gradient and input rows, which should come from L2.
-constexpr int64_t kWeightGradBandBytes = 256 << 10;
+constexpr int64_t kWeightGradBandBytes = 64 << 10;
 // Fewest input channels per group for the direct weight gradient: its tiles are MR channels tall.
 constexpr int64_t kWeightGradMinChannels = 8;
 
 template <class T>
 struct DirectKernel {
+  using Pack = void (*)(int64_t n_taps, int64_t channels, int64_t out_channels, const T* w,
+                        const int64_t* tap_offsets, int64_t rs, int64_t cs, T* packed);
+  using PackedSize = int64_t (*)(int64_t rows, int64_t out_channels);
   void (*run)(const ConvDirectArgs* args);
   void (*weight_grad)(const ConvDirectWeightGradArgs* args);
-  void (*pack)(int64_t n_taps, int64_t channels, int64_t out_channels, const T* w,
-               const int64_t* tap_offsets, int64_t rs, int64_t cs, T* packed);
-  int64_t (*packed_size)(int64_t rows, int64_t out_channels);
+  Pack pack;
+  PackedSize packed_size;
+  void (*run_nchw)(const ConvDirectNchwArgs* args);
+  Pack pack_nchw;
+  PackedSize packed_size_nchw;
 };
 
 template <class T>
@@ -45,18 +50,26 @@ DirectKernel<T> select_direct();
 template <>
 DirectKernel<float> select_direct<float>() {
   if (cpu_capability() == CpuCapability::AVX512)
-    return {conv_direct_f32_avx512, conv_direct_weight_grad_f32_avx512, conv_direct_pack_f32_avx512,
-            conv_direct_packed_size_f32_avx512};
-  return {conv_direct_f32_avx2, conv_direct_weight_grad_f32_avx2, conv_direct_pack_f32_avx2,
-          conv_direct_packed_size_f32_avx2};
+    return {conv_direct_f32_avx512,      conv_direct_weight_grad_f32_avx512,
+            conv_direct_pack_f32_avx512, conv_direct_packed_size_f32_avx512,
+            conv_direct_nchw_f32_avx512, conv_direct_nchw_pack_f32_avx512,
+            conv_direct_nchw_packed_size_f32_avx512};
+  return {conv_direct_f32_avx2,      conv_direct_weight_grad_f32_avx2,
+          conv_direct_pack_f32_avx2, conv_direct_packed_size_f32_avx2,
+          conv_direct_nchw_f32_avx2, conv_direct_nchw_pack_f32_avx2,
+          conv_direct_nchw_packed_size_f32_avx2};
 }
 template <>
 DirectKernel<double> select_direct<double>() {
   if (cpu_capability() == CpuCapability::AVX512)
-    return {conv_direct_f64_avx512, conv_direct_weight_grad_f64_avx512, conv_direct_pack_f64_avx512,
-            conv_direct_packed_size_f64_avx512};
-  return {conv_direct_f64_avx2, conv_direct_weight_grad_f64_avx2, conv_direct_pack_f64_avx2,
-          conv_direct_packed_size_f64_avx2};
+    return {conv_direct_f64_avx512,      conv_direct_weight_grad_f64_avx512,
+            conv_direct_pack_f64_avx512, conv_direct_packed_size_f64_avx512,
+            conv_direct_nchw_f64_avx512, conv_direct_nchw_pack_f64_avx512,
+            conv_direct_nchw_packed_size_f64_avx512};
+  return {conv_direct_f64_avx2,      conv_direct_weight_grad_f64_avx2,
+          conv_direct_pack_f64_avx2, conv_direct_packed_size_f64_avx2,
+          conv_direct_nchw_f64_avx2, conv_direct_nchw_pack_f64_avx2,
+          conv_direct_nchw_packed_size_f64_avx2};
 }
 template <class T>
 const DirectKernel<T>& direct_kernel() {
@@ -65,28 +78,40 @@ const DirectKernel<T>& direct_kernel() {
 }
 
 // All groups' weights in the kernel's panels, one block per group, 64-byte aligned (the kernel
-// loads them with aligned loads). The forward reads W as (taps, C_in / g, C_out); the input
-// gradient reads it flipped over the taps and with the channel roles swapped (see the header
-// comment), where g's input channels are the forward's output channels.
+// loads them with aligned loads). The forward reads W as stored: (taps, C_in / g, C_out) channels
+// last, (C_out, C_in / g, taps) channels first. The input gradient reads it flipped over the taps
+// and with the channel roles swapped (see the header comment); then g is the transposed
+// geometry, whose input channels are the forward's output channels.
 template <class T>
 class PackedWeights {
  public:
   PackedWeights(const ConvGeometry& g, const T* w, bool input_grad) {
     const DirectKernel<T>& kernel = direct_kernel<T>();
     const int64_t taps = g.taps(), cpg = g.in_per_group(), opg = g.out_per_group();
-    group_stride_ = (kernel.packed_size(taps * cpg, opg) + 15) / 16 * 16;
+    const auto packed_size = g.channels_last ? kernel.packed_size : kernel.packed_size_nchw;
+    const auto pack = g.channels_last ? kernel.pack : kernel.pack_nchw;
+    group_stride_ = (packed_size(taps * cpg, opg) + 15) / 16 * 16;
     bytes_ = std::max<int64_t>(group_stride_ * g.groups * (int64_t)sizeof(T), 64);
     data_ = static_cast<T*>(cpu_alloc(bytes_));
+    // Channels last the forward weight is (taps, C_in / g, C_out), C_out = g.in_channels for the
+    // input gradient; channels first its taps are its last, contiguous dim.
+    const int64_t tap_stride = !g.channels_last ? 1
+                               : input_grad     ? opg * g.in_channels
+                                                : cpg * g.out_channels;
     std::vector<int64_t> offsets(taps);
+    for (int64_t t = 0; t < taps; ++t) offsets[t] = (input_grad ? taps - 1 - t : t) * tap_stride;
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       T* dst = data_ + grp * group_stride_;
-      if (input_grad) {  // the forward weight is (taps, opg, C_in), C_in = g.in_channels here
-        for (int64_t t = 0; t < taps; ++t)
-          offsets[t] = (taps - 1 - t) * opg * g.in_channels + grp * cpg;
-        kernel.pack(taps, cpg, opg, w, offsets.data(), 1, g.in_channels, dst);
-      } else {
-        for (int64_t t = 0; t < taps; ++t) offsets[t] = t * cpg * g.out_channels + grp * opg;
-        kernel.pack(taps, cpg, opg, w, offsets.data(), g.out_channels, 1, dst);
+      if (g.channels_last) {
+        if (input_grad) {
+          pack(taps, cpg, opg, w + grp * cpg, offsets.data(), 1, g.in_channels, dst);
+        } else {
+          pack(taps, cpg, opg, w + grp * opg, offsets.data(), g.out_channels, 1, dst);
+        }
+      } else if (input_grad) {  // forward weight (g.in_channels, opg, taps)
+        pack(taps, cpg, opg, w + grp * cpg * opg * taps, offsets.data(), taps, opg * taps, dst);
+      } else {  // (C_out, cpg, taps)
+        pack(taps, cpg, opg, w + grp * opg * cpg * taps, offsets.data(), cpg * taps, taps, dst);
       }
     }
   }
@@ -178,10 +203,89 @@ void direct_rows(const ConvGeometry& g, const T* x, const PackedWeights<T>& pack
   }
 }
 
+// Channels first: copies padded rows [row0, row0 + n_rows) of every channel plane of one
+// (C, H, W) image into `buffer`, planes `plane` elements apart, rows W + pad_left + pad_right
+// long; zeros outside the image and in the kernel's overrun past the last plane.
+template <class T>
+void pad_planes(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_rows, int64_t plane,
+                T* buffer) {
+  const int64_t width = g.in_w + g.pad_left + g.pad_right;
+  for (int64_t c = 0; c < g.in_channels; ++c) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      T* dst = buffer + c * plane + r * width;
+      const int64_t ih = row0 + r - g.pad_top;
+      if (ih < 0 || ih >= g.in_h) {
+        std::memset(dst, 0, (size_t)width * sizeof(T));
+        continue;
+      }
+      std::memset(dst, 0, (size_t)g.pad_left * sizeof(T));
+      std::memcpy(dst + g.pad_left, image + (c * g.in_h + ih) * g.in_w, (size_t)g.in_w * sizeof(T));
+      std::memset(dst + g.pad_left + g.in_w, 0, (size_t)g.pad_right * sizeof(T));
+    }
+  }
+  std::memset(buffer + g.in_channels * plane, 0, (size_t)kConvDirectNchwOverrun * sizeof(T));
+}
+
+// Channels first (stride 1): output rows [row0, row1) of image n, a band at a time.
+template <class T>
+void direct_rows_nchw(const ConvGeometry& g, const T* x, const PackedWeights<T>& packed,
+                      const T* bias, T* out, int64_t n, int64_t row0, int64_t row1, T* buffer) {
+  const DirectKernel<T>& kernel = direct_kernel<T>();
+  const int64_t cpg = g.in_per_group(), opg = g.out_per_group();
+  const int64_t width = g.in_w + g.pad_left + g.pad_right;
+  std::vector<int64_t> taps(g.taps());
+  for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+    for (int64_t kx = 0; kx < g.kernel_w; ++kx)
+      taps[ky * g.kernel_w + kx] = ky * g.dilation_h * width + kx * g.dilation_w;
+  const int64_t band = band_rows<T>(g);
+  for (int64_t b0 = row0; b0 < row1; b0 += band) {
+    const int64_t rows = std::min(band, row1 - b0);
+    const int64_t plane = band_input_rows(g, rows) * width;
+    pad_planes<T>(g, x + n * g.in_channels * g.in_pixels(), b0, band_input_rows(g, rows), plane,
+                  buffer);
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      ConvDirectNchwArgs a;
+      a.in = buffer + grp * cpg * plane;
+      a.plane = plane;
+      a.width = width;
+      a.taps = taps.data();
+      a.n_taps = g.taps();
+      a.channels = cpg;
+      a.weights = packed.group(grp);
+      a.bias = bias ? bias + grp * opg : nullptr;
+      a.out = out + (n * g.out_channels + grp * opg) * g.out_pixels() + b0 * g.out_w;
+      a.out_plane = g.out_pixels();
+      a.rows = rows;
+      a.cols = g.out_w;
+      a.out_channels = opg;
+      kernel.run_nchw(&a);
+    }
+  }
+}
+
+// Rows [row0, row1) of a (C, H, W) image into the same rows of an (H, W, C) one, in square
+// blocks so that both sides are read and written a cache line at a time.
+template <class T>
+void to_channels_last(const T* src, int64_t channels, int64_t height, int64_t width, int64_t row0,
+                      int64_t row1, T* dst) {
+  constexpr int64_t kBlock = 16;
+  for (int64_t r = row0; r < row1; ++r)
+    for (int64_t c0 = 0; c0 < channels; c0 += kBlock)
+      for (int64_t w0 = 0; w0 < width; w0 += kBlock) {
+        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
+        for (int64_t c = c0; c < c1; ++c) {
+          const T* s = src + (c * height + r) * width;
+          for (int64_t w = w0; w < w1; ++w) dst[(r * width + w) * channels + c] = s[w];
+        }
+      }
+}
+
 }  // namespace
 
 bool conv_direct_available(const ConvGeometry& g) {
-  return g.channels_last && cpu_capability() != CpuCapability::Default;
+  if (cpu_capability() == CpuCapability::Default) return false;
+  // Channels first reads a tile's pixels as contiguous input, which takes stride 1.
+  return g.channels_last || (g.stride_h == 1 && g.stride_w == 1);
 }
 
 bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
@@ -201,37 +305,66 @@ void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T
   const PackedWeights<T> packed(g, w, input_grad);
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
   const int n_threads = conv_threads(flops);
-  const int64_t buffer_elems =
-      padded(g) ? band_input_rows(g, band_rows<T>(g)) * (g.in_w + g.pad_left + g.pad_right) *
-                      g.in_channels
-                : 0;
+  const int64_t band_elems = band_input_rows(g, band_rows<T>(g)) *
+                            (g.in_w + g.pad_left + g.pad_right) * g.in_channels;
+  // Channels first always copies its band (the kernel reads past rows' ends); channels last only
+  // when it pads.
+  const int64_t buffer_elems = !g.channels_last ? band_elems + kConvDirectNchwOverrun
+                               : padded(g)      ? band_elems
+                                                : 0;
   ScratchPool pool(buffer_elems * (int64_t)sizeof(T), n_threads);
   for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
     int64_t row0, row1;
     team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
     T* buffer = reinterpret_cast<T*>(pool.for_thread(t));
-    direct_rows<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+    if (g.channels_last) {
+      direct_rows<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+    } else {
+      direct_rows_nchw<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+    }
   });
 }
 
 bool conv_direct_weight_grad_available(const ConvGeometry& g) {
-  return conv_direct_available(g) && g.in_per_group() >= kWeightGradMinChannels;
+  return cpu_capability() != CpuCapability::Default && g.in_per_group() >= kWeightGradMinChannels;
 }
 
+// The weight gradient's kernel is channels last. Channels first copies each image's input and
+// output gradient rows into channels-last scratch first (a transpose: about a tenth of the
+// kernel's time for 64 channels) and the result back into (C_out, C_in / g, kh, kw) at the end.
 template <class T>
 void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T* grad_w) {
   const DirectKernel<T>& kernel = direct_kernel<T>();
+  const bool transpose = !g.channels_last;
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
   const int n_threads = conv_threads(flops);
   const int64_t w_elems = g.out_channels * g.patch();
-  // Thread t > 0 adds into its own copy, summed into grad_w at the end.
-  std::vector<T> partial((size_t)(w_elems * (n_threads - 1)), T(0));
+  // Each thread adds into its own copy (channels last, thread 0 into grad_w itself).
+  const int n_partial = transpose ? n_threads : n_threads - 1;
+  std::vector<T> partial((size_t)(w_elems * n_partial), T(0));
+  const int64_t image_elems =
+      transpose ? g.in_pixels() * g.in_channels + g.out_pixels() * g.out_channels : 0;
+  ScratchPool pool(image_elems * (int64_t)sizeof(T), n_threads);
   const int64_t row_bytes = g.out_w * g.out_channels * (int64_t)sizeof(T);
   const int64_t band = std::max<int64_t>(1, kWeightGradBandBytes / std::max<int64_t>(row_bytes, 1));
   for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
-    T* gw = t == 0 ? grad_w : partial.data() + (t - 1) * w_elems;
+    T* gw = transpose ? partial.data() + t * w_elems
+            : t == 0  ? grad_w
+                      : partial.data() + (t - 1) * w_elems;
     int64_t row0, row1;
     team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
+    const T* image = x + n * g.in_pixels() * g.in_channels;
+    const T* image_grad = grad + n * g.out_pixels() * g.out_channels;
+    if (transpose && row0 < row1) {
+      T* x_last = reinterpret_cast<T*>(pool.for_thread(t));
+      T* grad_last = x_last + g.in_pixels() * g.in_channels;
+      const int64_t in0 = std::max<int64_t>(0, row0 * g.stride_h - g.pad_top);
+      const int64_t in1 = std::min(g.in_h, (row1 - 1) * g.stride_h - g.pad_top +
+                                               (g.kernel_h - 1) * g.dilation_h + 1);
+      to_channels_last(image, g.in_channels, g.in_h, g.in_w, in0, std::max(in0, in1), x_last);
+      to_channels_last(image_grad, g.out_channels, g.out_h, g.out_w, row0, row1, grad_last);
+      image = x_last, image_grad = grad_last;
+    }
     ConvDirectWeightGradArgs a;
     a.in_h = g.in_h, a.in_w = g.in_w, a.in_channels = g.in_channels;
     a.channels = g.in_per_group();
@@ -243,16 +376,24 @@ void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T
     for (int64_t b0 = row0; b0 < row1; b0 += band) {
       a.row0 = b0, a.row1 = std::min(row1, b0 + band);
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        a.in = x + n * g.in_pixels() * g.in_channels + grp * g.in_per_group();
-        a.grad = grad + n * g.out_pixels() * g.out_channels + grp * g.out_per_group();
+        a.in = image + grp * g.in_per_group();
+        a.grad = image_grad + grp * g.out_per_group();
         a.grad_w = gw + grp * g.out_per_group();
         kernel.weight_grad(&a);
       }
     }
   });
-  for (int t = 1; t < n_threads; ++t) {
-    const T* part = partial.data() + (t - 1) * w_elems;
-    for (int64_t i = 0; i < w_elems; ++i) grad_w[i] += part[i];
+  const int64_t taps = g.taps(), cpg = g.in_per_group();
+  for (int64_t i = 0; i < w_elems; ++i) {  // element (tap, c, co) of the channels-last layout
+    T total = transpose ? T(0) : grad_w[i];
+    for (int p = 0; p < n_partial; ++p) total += partial[p * w_elems + i];
+    if (transpose) {
+      const int64_t tap = i / (cpg * g.out_channels), c = i / g.out_channels % cpg;
+      const int64_t co = i % g.out_channels;
+      grad_w[(co * cpg + c) * taps + tap] = total;
+    } else {
+      grad_w[i] = total;
+    }
   }
 }
 

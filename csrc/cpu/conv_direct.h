@@ -52,6 +52,52 @@ struct ConvDirectWeightGradArgs {
   int64_t row0, row1;                  // the band of output rows
 };
 
+// Channels first (stride 1): the same sums with the vectors along the output pixels and the
+// weights broadcast. The input is a padded band in planes of `plane` elements per channel, each a
+// run of rows `width` pixels long; the kernel treats the band's output pixels as one "wide" run of
+// rows * width pixels (the width - cols pixels past each row's end are computed and dropped at the
+// store), so that a tile of NR pixels is NR contiguous input elements for every tap and channel.
+struct ConvDirectNchwArgs {
+  const void* in;          // the band's channel 0 plane (at the group's first channel)
+  int64_t plane;           // elements between channel planes of the band
+  int64_t width;           // pixels per padded row
+  const int64_t* taps;     // n_taps offsets of the kernel taps within a plane
+  int64_t n_taps;
+  int64_t channels;        // input channels of the group
+  const void* weights;     // packed by conv_direct_nchw_pack_*: panels of MR output channels
+  const void* bias;        // the group's out_channels values, or null
+  void* out;               // output plane of the group's first channel, at the band's first row
+  int64_t out_plane;       // elements between output channel planes
+  int64_t rows, cols;      // output rows in the band, output pixels per row (cols <= width)
+  int64_t out_channels;    // of the group
+};
+
+// Packs W[co][c][t] = w[co * rs + c * cs + tap_offsets[t]] for co < out_channels, c < channels,
+// t < n_taps into panels of MR output channels (zero past out_channels).
+int64_t conv_direct_nchw_packed_size_f32_avx512(int64_t rows, int64_t out_channels);
+int64_t conv_direct_nchw_packed_size_f64_avx512(int64_t rows, int64_t out_channels);
+int64_t conv_direct_nchw_packed_size_f32_avx2(int64_t rows, int64_t out_channels);
+int64_t conv_direct_nchw_packed_size_f64_avx2(int64_t rows, int64_t out_channels);
+void conv_direct_nchw_pack_f32_avx512(int64_t n_taps, int64_t channels, int64_t out_channels,
+                                      const float* w, const int64_t* tap_offsets, int64_t rs,
+                                      int64_t cs, float* packed);
+void conv_direct_nchw_pack_f64_avx512(int64_t n_taps, int64_t channels, int64_t out_channels,
+                                      const double* w, const int64_t* tap_offsets, int64_t rs,
+                                      int64_t cs, double* packed);
+void conv_direct_nchw_pack_f32_avx2(int64_t n_taps, int64_t channels, int64_t out_channels,
+                                    const float* w, const int64_t* tap_offsets, int64_t rs,
+                                    int64_t cs, float* packed);
+void conv_direct_nchw_pack_f64_avx2(int64_t n_taps, int64_t channels, int64_t out_channels,
+                                    const double* w, const int64_t* tap_offsets, int64_t rs,
+                                    int64_t cs, double* packed);
+void conv_direct_nchw_f32_avx512(const ConvDirectNchwArgs* args);
+void conv_direct_nchw_f64_avx512(const ConvDirectNchwArgs* args);
+void conv_direct_nchw_f32_avx2(const ConvDirectNchwArgs* args);
+void conv_direct_nchw_f64_avx2(const ConvDirectNchwArgs* args);
+// Elements past the end of a band the kernel may read (the last tile's dropped pixels): at least
+// NR of every instruction set.
+constexpr int64_t kConvDirectNchwOverrun = 64;
+
 // Elements of packed weights for n_taps * channels rows of out_channels columns.
 int64_t conv_direct_packed_size_f32_avx512(int64_t rows, int64_t out_channels);
 int64_t conv_direct_packed_size_f64_avx512(int64_t rows, int64_t out_channels);

@@ -28,6 +28,14 @@ struct VecF32 {
   }
   static Reg load_first(const float* p, int count) { return _mm256_maskload_ps(p, mask(count)); }
   static void store_first(float* p, Reg v, int count) { _mm256_maskstore_ps(p, mask(count), v); }
+  // Lanes [lo, hi) of v to p[lo:hi]; the others are neither read nor written.
+  static void store_lanes(float* p, Reg v, int lo, int hi) {
+    _mm256_maskstore_ps(p, _mm256_andnot_si256(mask(lo), mask(hi)), v);
+  }
+  // p[lo:hi] in lanes [lo, hi), zeros elsewhere; the others are not read.
+  static Reg load_lanes(const float* p, int lo, int hi) {
+    return _mm256_maskload_ps(p, _mm256_andnot_si256(mask(lo), mask(hi)));
+  }
 };
 
 struct VecF64 {
@@ -46,6 +54,12 @@ struct VecF64 {
   }
   static Reg load_first(const double* p, int count) { return _mm256_maskload_pd(p, mask(count)); }
   static void store_first(double* p, Reg v, int count) { _mm256_maskstore_pd(p, mask(count), v); }
+  static void store_lanes(double* p, Reg v, int lo, int hi) {
+    _mm256_maskstore_pd(p, _mm256_andnot_si256(mask(lo), mask(hi)), v);
+  }
+  static Reg load_lanes(const double* p, int lo, int hi) {
+    return _mm256_maskload_pd(p, _mm256_andnot_si256(mask(lo), mask(hi)));
+  }
 };
 
 // Register tile MR x NR: 6 x 2 accumulators + 2 weight vectors + 1 broadcast = 15 of 16 ymm, as
@@ -63,9 +77,24 @@ struct Blocking<double> {
   static constexpr int kMR = 6, kMR2 = 4, kNR = 8;
 };
 
+// Channels first: 6 output channels x 2 vectors of pixels, as the channels-last tile.
+template <class T>
+struct BlockingNchw;
+template <>
+struct BlockingNchw<float> {
+  using Vec = VecF32;
+  static constexpr int kMR = 6, kNR = 16;
+};
+template <>
+struct BlockingNchw<double> {
+  using Vec = VecF64;
+  static constexpr int kMR = 6, kNR = 8;
+};
+
 }  // namespace
 }  // namespace cpu
 }  // namespace ember
 
 #define EMBER_CONV_ISA avx2
 #include "cpu/conv_direct_kernels.inc"
+#include "cpu/conv_direct_nchw_kernels.inc"

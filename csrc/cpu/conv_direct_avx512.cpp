@@ -27,6 +27,14 @@ struct VecF32 {
   static __mmask16 mask(int count) { return (__mmask16)((1u << count) - 1); }
   static Reg load_first(const float* p, int count) { return _mm512_maskz_loadu_ps(mask(count), p); }
   static void store_first(float* p, Reg v, int count) { _mm512_mask_storeu_ps(p, mask(count), v); }
+  // Lanes [lo, hi) of v to p[lo:hi]; the others are neither read nor written.
+  static void store_lanes(float* p, Reg v, int lo, int hi) {
+    _mm512_mask_storeu_ps(p, (__mmask16)(mask(hi) & ~mask(lo)), v);
+  }
+  // p[lo:hi] in lanes [lo, hi), zeros elsewhere; the others are not read.
+  static Reg load_lanes(const float* p, int lo, int hi) {
+    return _mm512_maskz_loadu_ps((__mmask16)(mask(hi) & ~mask(lo)), p);
+  }
 };
 
 struct VecF64 {
@@ -43,6 +51,12 @@ struct VecF64 {
   static __mmask8 mask(int count) { return (__mmask8)((1u << count) - 1); }
   static Reg load_first(const double* p, int count) { return _mm512_maskz_loadu_pd(mask(count), p); }
   static void store_first(double* p, Reg v, int count) { _mm512_mask_storeu_pd(p, mask(count), v); }
+  static void store_lanes(double* p, Reg v, int lo, int hi) {
+    _mm512_mask_storeu_pd(p, (__mmask8)(mask(hi) & ~mask(lo)), v);
+  }
+  static Reg load_lanes(const double* p, int lo, int hi) {
+    return _mm512_maskz_loadu_pd((__mmask8)(mask(hi) & ~mask(lo)), p);
+  }
 };
 
 // Register tile MR x NR: 14 x 2 accumulators + 2 weight vectors + 1 broadcast = 31 of 32 zmm, as
@@ -60,9 +74,26 @@ struct Blocking<double> {
   static constexpr int kMR = 14, kMR2 = 8, kNR = 16;
 };
 
+// Channels first: 8 output channels x 3 vectors of pixels = 24 accumulators + 3 input vectors + 1
+// broadcast; 8 rows divide the usual channel counts, and 48 pixels per tile load 3 vectors of
+// input for every 8 broadcasts of weights.
+template <class T>
+struct BlockingNchw;
+template <>
+struct BlockingNchw<float> {
+  using Vec = VecF32;
+  static constexpr int kMR = 8, kNR = 48;
+};
+template <>
+struct BlockingNchw<double> {
+  using Vec = VecF64;
+  static constexpr int kMR = 8, kNR = 24;
+};
+
 }  // namespace
 }  // namespace cpu
 }  // namespace ember
 
 #define EMBER_CONV_ISA avx512
 #include "cpu/conv_direct_kernels.inc"
+#include "cpu/conv_direct_nchw_kernels.inc"
