@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import typing
 import typing_extensions
-__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'add', 'add_', 'alias', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'binary_cross_entropy', 'binary_cross_entropy_backward', 'binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits_backward', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clamp_backward', 'clone', 'contiguous', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cross_entropy', 'cross_entropy_backward', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dropout', 'dropout_backward', 'dtype', 'elu', 'elu_backward', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'gelu_backward', 'get_num_threads', 'getitem', 'gt', 'huber_loss', 'huber_loss_backward', 'index_put_', 'index_select', 'initial_seed', 'l1_loss', 'l1_loss_backward', 'le', 'leaky_relu', 'leaky_relu_backward', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'log_softmax_backward', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'maximum', 'mean', 'min_dim', 'minimum', 'mse_loss', 'mse_loss_backward', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nll_loss', 'nll_loss_backward', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'relu_backward', 'remainder', 'reshape', 'rmsprop_step', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sigmoid_backward', 'sign', 'silu', 'silu_backward', 'sin', 'smooth_l1_loss', 'smooth_l1_loss_backward', 'softmax', 'softmax_backward', 'softplus', 'softplus_backward', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'tanh_backward', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'adaptive_avg_pool2d', 'adaptive_avg_pool2d_backward', 'add', 'add_', 'alias', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'avg_pool2d', 'avg_pool2d_backward', 'batch_norm', 'batch_norm_backward', 'binary_cross_entropy', 'binary_cross_entropy_backward', 'binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits_backward', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clamp_backward', 'clone', 'contiguous', 'conv1d', 'conv1d_backward', 'conv2d', 'conv2d_backward', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cross_entropy', 'cross_entropy_backward', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dropout', 'dropout_backward', 'dtype', 'elu', 'elu_backward', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'gelu_backward', 'get_num_threads', 'getitem', 'gt', 'huber_loss', 'huber_loss_backward', 'index_put_', 'index_select', 'initial_seed', 'l1_loss', 'l1_loss_backward', 'layer_norm', 'layer_norm_backward', 'le', 'leaky_relu', 'leaky_relu_backward', 'linear', 'linear_backward', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'log_softmax_backward', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'max_pool2d', 'max_pool2d_backward', 'maximum', 'mean', 'min_dim', 'minimum', 'mse_loss', 'mse_loss_backward', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nll_loss', 'nll_loss_backward', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'relu_backward', 'remainder', 'reshape', 'rmsprop_step', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sigmoid_backward', 'sign', 'silu', 'silu_backward', 'sin', 'smooth_l1_loss', 'smooth_l1_loss_backward', 'softmax', 'softmax_backward', 'softplus', 'softplus_backward', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'tanh_backward', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
 class dtype:
     """
     Element type of a tensor (ember.float32, ember.int64, ...).
@@ -102,12 +102,256 @@ class Tensor:
     _is_ember_tensor: typing.ClassVar[bool] = True
     _requires_grad: typing.ClassVar[bool] = False
     grad = None
+    @staticmethod
+    def __add__(a, b):
+        """
+        add(a: object, b: object) -> ember._C.Tensor
+        
+        a + b with broadcasting and PyTorch's type promotion (bool: logical or).
+        """
+    @staticmethod
+    def __iadd__(a, b):
+        ...
+    @staticmethod
+    def __imul__(a, b):
+        ...
+    @staticmethod
+    def __ipow__(a, b):
+        ...
+    @staticmethod
+    def __isub__(a, b):
+        ...
+    @staticmethod
+    def __itruediv__(a, b):
+        ...
+    @staticmethod
+    def __matmul__(a, b):
+        ...
+    @staticmethod
+    def __mul__(a, b):
+        """
+        mul(a: object, b: object) -> ember._C.Tensor
+        
+        a * b (bool: logical and).
+        """
+    @staticmethod
+    def __neg__(x, *params):
+        """
+        neg(x: object) -> ember._C.Tensor
+        
+        -x elementwise; integers stay integers (bool: TypeError).
+        """
+    @staticmethod
+    def __pow__(a, b):
+        """
+        pow(a: object, b: object) -> ember._C.Tensor
+        
+        a ** b; integer tensors to negative integer numbers: ValueError.
+        """
+    @staticmethod
+    def __sub__(a, b):
+        """
+        sub(a: object, b: object) -> ember._C.Tensor
+        
+        a - b (bool operands: TypeError).
+        """
+    @staticmethod
+    def __truediv__(a, b):
+        """
+        div(a: object, b: object) -> ember._C.Tensor
+        
+        True division a / b; integer operands give float32.
+        """
+    @staticmethod
+    def abs(x, *params):
+        """
+        abs(x: object) -> ember._C.Tensor
+        
+        |x| elementwise; integers stay integers.
+        """
+    @staticmethod
+    def abs_(x, *params):
+        ...
+    @staticmethod
+    def add(a, b):
+        """
+        add(a: object, b: object) -> ember._C.Tensor
+        
+        a + b with broadcasting and PyTorch's type promotion (bool: logical or).
+        """
+    @staticmethod
+    def add_(a, b):
+        ...
+    @staticmethod
+    def cos(x, *params):
+        """
+        cos(x: object) -> ember._C.Tensor
+        
+        Cosine (radians); integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def div(a, b):
+        """
+        div(a: object, b: object) -> ember._C.Tensor
+        
+        True division a / b; integer operands give float32.
+        """
+    @staticmethod
+    def div_(a, b):
+        ...
+    @staticmethod
+    def exp(x, *params):
+        """
+        exp(x: object) -> ember._C.Tensor
+        
+        e**x elementwise; integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def exp_(x, *params):
+        ...
+    @staticmethod
+    def log(x, *params):
+        """
+        log(x: object) -> ember._C.Tensor
+        
+        Natural logarithm; integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def log1p(x, *params):
+        """
+        log1p(x: object) -> ember._C.Tensor
+        
+        log(1 + x), accurate for small x; integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def log_(x, *params):
+        ...
+    @staticmethod
+    def maximum(a, b):
+        """
+        maximum(a: object, b: object) -> ember._C.Tensor
+        
+        Elementwise maximum of two tensors (NaN propagates).
+        """
+    @staticmethod
+    def minimum(a, b):
+        """
+        minimum(a: object, b: object) -> ember._C.Tensor
+        
+        Elementwise minimum of two tensors (NaN propagates).
+        """
+    @staticmethod
+    def mul(a, b):
+        """
+        mul(a: object, b: object) -> ember._C.Tensor
+        
+        a * b (bool: logical and).
+        """
+    @staticmethod
+    def mul_(a, b):
+        ...
+    @staticmethod
+    def neg(x, *params):
+        """
+        neg(x: object) -> ember._C.Tensor
+        
+        -x elementwise; integers stay integers (bool: TypeError).
+        """
+    @staticmethod
+    def neg_(x, *params):
+        ...
+    @staticmethod
+    def pow(a, b):
+        """
+        pow(a: object, b: object) -> ember._C.Tensor
+        
+        a ** b; integer tensors to negative integer numbers: ValueError.
+        """
+    @staticmethod
+    def pow_(a, b):
+        ...
+    @staticmethod
+    def relu(x, *params):
+        """
+        relu(x: object) -> ember._C.Tensor
+        
+        max(x, 0) elementwise (NaN stays NaN); integers stay integers.
+        """
+    @staticmethod
+    def relu_(x, *params):
+        ...
+    @staticmethod
+    def remainder(a, b):
+        """
+        remainder(a: object, b: object) -> ember._C.Tensor
+        
+        a % b with the sign of b, as Python's %.
+        """
+    @staticmethod
+    def rsqrt(x, *params):
+        """
+        rsqrt(x: object) -> ember._C.Tensor
+        
+        1 / sqrt(x); integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def sigmoid(x, *params):
+        """
+        sigmoid(x: object) -> ember._C.Tensor
+        
+        1 / (1 + e**-x), stable for large |x|; integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def sigmoid_(x, *params):
+        ...
+    @staticmethod
+    def sign(x, *params):
+        """
+        sign(x: object) -> ember._C.Tensor
+        
+        -1, 0 or 1 by the sign of each element (NaN stays NaN).
+        """
+    @staticmethod
+    def sin(x, *params):
+        """
+        sin(x: object) -> ember._C.Tensor
+        
+        Sine (radians); integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def sqrt(x, *params):
+        """
+        sqrt(x: object) -> ember._C.Tensor
+        
+        Square root; integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def sqrt_(x, *params):
+        ...
+    @staticmethod
+    def sub(a, b):
+        """
+        sub(a: object, b: object) -> ember._C.Tensor
+        
+        a - b (bool operands: TypeError).
+        """
+    @staticmethod
+    def sub_(a, b):
+        ...
+    @staticmethod
+    def tanh(x, *params):
+        """
+        tanh(x: object) -> ember._C.Tensor
+        
+        Hyperbolic tangent; integer inputs give the default float dtype.
+        """
+    @staticmethod
+    def tanh_(x, *params):
+        ...
     @classmethod
     def __new__(cls, *args, **kwargs):
         ...
     def __abs__(self):
-        ...
-    def __add__(self, other):
         ...
     def __array__(self, dtype = None, copy = None):
         ...
@@ -141,21 +385,11 @@ class Tensor:
         ...
     def __hash__(self):
         ...
-    def __iadd__(self, other):
-        ...
-    def __imul__(self, other):
-        ...
     def __index__(self):
         ...
     def __int__(self):
         ...
-    def __ipow__(self, other):
-        ...
-    def __isub__(self, other):
-        ...
     def __iter__(self):
-        ...
-    def __itruediv__(self, other):
         ...
     def __le__(self, other):
         ...
@@ -163,19 +397,11 @@ class Tensor:
         ...
     def __lt__(self, other):
         ...
-    def __matmul__(self, other):
-        ...
     def __mod__(self, other):
-        ...
-    def __mul__(self, other):
         ...
     def __ne__(self, other):
         ...
-    def __neg__(self):
-        ...
     def __pos__(self):
-        ...
-    def __pow__(self, other):
         ...
     def __radd__(self, other):
         ...
@@ -203,21 +429,9 @@ class Tensor:
         ...
     def __str__(self):
         ...
-    def __sub__(self, other):
-        ...
-    def __truediv__(self, other):
-        ...
     def _shares_storage(self, arg0: Tensor) -> bool:
         ...
     def _storage_nbytes(self) -> int:
-        ...
-    def abs(self):
-        ...
-    def abs_(self):
-        ...
-    def add(self, other):
-        ...
-    def add_(self, other):
         ...
     def all(self, dim = None, keepdim = False):
         ...
@@ -259,8 +473,6 @@ class Tensor:
         """
         Copies src (broadcast to this shape, converted to this dtype and device) into self.
         """
-    def cos(self):
-        ...
     def cpu(self):
         ...
     def cuda(self, device = None):
@@ -277,19 +489,11 @@ class Tensor:
         """
     def dim(self) -> int:
         ...
-    def div(self, other):
-        ...
-    def div_(self, other):
-        ...
     def double(self):
         ...
     def element_size(self) -> int:
         ...
     def eq(self, other):
-        ...
-    def exp(self):
-        ...
-    def exp_(self):
         ...
     def expand(self, *sizes):
         ...
@@ -321,12 +525,6 @@ class Tensor:
         ...
     def le(self, other):
         ...
-    def log(self):
-        ...
-    def log1p(self):
-        ...
-    def log_(self):
-        ...
     def log_softmax(self, dim):
         ...
     def logsumexp(self, dim, keepdim = False):
@@ -343,25 +541,13 @@ class Tensor:
         """
         max(): the largest element; max(dim): (values, indices) along dim; max(tensor): maximum.
         """
-    def maximum(self, other):
-        ...
     def mean(self, dim = None, keepdim = False):
         ...
     def min(self, dim = None, keepdim = False):
         """
         min(): the smallest element; min(dim): (values, indices) along dim; min(tensor): minimum.
         """
-    def minimum(self, other):
-        ...
-    def mul(self, other):
-        ...
-    def mul_(self, other):
-        ...
     def ne(self, other):
-        ...
-    def neg(self):
-        ...
-    def neg_(self):
         ...
     def nonzero(self, *, as_tuple = False):
         """
@@ -375,19 +561,9 @@ class Tensor:
         """
     def permute(self, *dims):
         ...
-    def pow(self, exponent):
-        ...
-    def pow_(self, exponent):
-        ...
     def prod(self, dim = None, keepdim = False):
         ...
     def ravel(self):
-        ...
-    def relu(self):
-        ...
-    def relu_(self):
-        ...
-    def remainder(self, other):
         ...
     def requires_grad_(self, requires_grad = True):
         """
@@ -403,17 +579,7 @@ class Tensor:
         """
         Keeps .grad on this non-leaf tensor after backward().
         """
-    def rsqrt(self):
-        ...
     def scatter_add_(self, dim, index, src):
-        ...
-    def sigmoid(self):
-        ...
-    def sigmoid_(self):
-        ...
-    def sign(self):
-        ...
-    def sin(self):
         ...
     def size(self, dim = None):
         """
@@ -422,10 +588,6 @@ class Tensor:
     def softmax(self, dim):
         ...
     def split(self, split_size_or_sections, dim = 0):
-        ...
-    def sqrt(self):
-        ...
-    def sqrt_(self):
         ...
     def squeeze(self, dim = None):
         ...
@@ -437,17 +599,9 @@ class Tensor:
         """
         Strides in elements, or the stride of one dimension.
         """
-    def sub(self, other):
-        ...
-    def sub_(self, other):
-        ...
     def sum(self, dim = None, keepdim = False, dtype = None):
         ...
     def t(self):
-        ...
-    def tanh(self):
-        ...
-    def tanh_(self):
         ...
     def to(self, *args, dtype = None, device = None, copy = False):
         """
@@ -504,7 +658,7 @@ class Tensor:
     def device(self) -> device:
         ...
     @property
-    def dtype(self) -> numpy.dtype[typing.Any]:
+    def dtype(self) -> typing.Any:
         ...
     @property
     def grad_fn(self):
@@ -541,9 +695,21 @@ class Tensor:
     @property
     def shape(self) -> tuple:
         ...
+def _apply_builtin(arg0: typing.Any, *args) -> typing.Any:
+    """
+    Function.apply for ember's own ops: run forward, record the node when an input requires grad.
+    """
 def _philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
     """
     The Philox4x32-10 bijection of one (counter, key).
+    """
+def _run_backward(outputs: list, grads: list, retain_graph: bool, freed: typing.Any, helpers: typing.Any) -> typing.Any:
+    """
+    The backward pass of loss.backward() (autograd._run is the reference, and serves autograd.grad()).
+    """
+def _set_grad_mode_holder(arg0: typing.Any) -> None:
+    """
+    Tells the C++ fast path where the grad mode lives (autograd._Mode).
     """
 def abs(x: typing.Any) -> Tensor:
     """
@@ -561,6 +727,15 @@ def adam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.S
     """
     One Adam (or, with decoupled_weight_decay, AdamW) step over params; increments each step
     count (a one-element float tensor). max_exp_avg_sqs is used only with amsgrad.
+    """
+def adaptive_avg_pool2d(input: Tensor, output_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], channels_last: bool = False, name: str = 'adaptive_avg_pool2d') -> Tensor:
+    """
+    2-d adaptive average pooling to output_size (OH, OW) as torch.nn.functional.adaptive_avg_pool2d;
+    (1, 1) is global average pooling.
+    """
+def adaptive_avg_pool2d_backward(grad: Tensor, input_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], channels_last: bool = False) -> Tensor:
+    """
+    Gradient of adaptive_avg_pool2d with respect to its input.
     """
 def add(a: typing.Any, b: typing.Any) -> Tensor:
     """
@@ -600,6 +775,22 @@ def argmin(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex | None = No
     """
 def as_strided(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: typing.SupportsInt | typing.SupportsIndex | None) -> Tensor:
     ...
+def avg_pool2d(input: Tensor, kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: typing.SupportsInt | typing.SupportsIndex | None = None, channels_last: bool = False, name: str = 'avg_pool2d') -> Tensor:
+    """
+    2-d average pooling as torch.nn.functional.avg_pool2d.
+    """
+def avg_pool2d_backward(grad: Tensor, input_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: typing.SupportsInt | typing.SupportsIndex | None = None, channels_last: bool = False) -> Tensor:
+    """
+    Gradient of avg_pool2d with respect to its input: each output's gradient shared over its window.
+    """
+def batch_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None, running_mean: Tensor | None, running_var: Tensor | None, training: bool, momentum: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, channels_last: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """
+    (out, save_mean, save_invstd): x (N, C, *) normalised per channel (channels last with channels_last). Training: batch statistics, running_mean / running_var updated in place (unbiased variance); eval: the running statistics. save_mean / save_invstd are float64 (C,), for batch_norm_backward.
+    """
+def batch_norm_backward(grad: Tensor, x: Tensor, weight: Tensor | None, save_mean: Tensor, save_invstd: Tensor, training: bool, channels_last: bool, need_input: bool, need_weight: bool, need_bias: bool) -> tuple:
+    """
+    (grad_x, grad_weight, grad_bias) of batch_norm; None where not asked for.
+    """
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = 'mean') -> Tensor:
     """
     -weight (t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1], each log clamped at -100;
@@ -639,6 +830,22 @@ def clone(arg0: Tensor) -> Tensor:
     ...
 def contiguous(arg0: Tensor) -> Tensor:
     ...
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None, stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], groups: typing.SupportsInt | typing.SupportsIndex, channels_last: bool) -> Tensor:
+    """
+    1-d convolution plus bias (or None). channels_last=False: x (N, C_in, L), weight (C_out, C_in/groups, k); True: x (N, L, C_in), weight (k, C_in/groups, C_out). stride, dilation: (s,); padding: (p,) or (left, right).
+    """
+def conv1d_backward(grad: Tensor, x: Tensor, weight: Tensor, stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], groups: typing.SupportsInt | typing.SupportsIndex, channels_last: bool, need_input: bool, need_weight: bool, need_bias: bool) -> tuple:
+    """
+    (grad_x, grad_weight, grad_bias) of conv1d from the output's gradient; None where not asked for.
+    """
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], groups: typing.SupportsInt | typing.SupportsIndex, channels_last: bool) -> Tensor:
+    """
+    2-d convolution (cross-correlation) plus bias (or None). channels_last=False: x (N, C_in, H, W), weight (C_out, C_in/groups, kh, kw) -> (N, C_out, OH, OW); True: x (N, H, W, C_in), weight (kh, kw, C_in/groups, C_out) -> (N, OH, OW, C_out). stride, dilation: (h, w); padding: (h, w) or (top, bottom, left, right).
+    """
+def conv2d_backward(grad: Tensor, x: Tensor, weight: Tensor, stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], groups: typing.SupportsInt | typing.SupportsIndex, channels_last: bool, need_input: bool, need_weight: bool, need_bias: bool) -> tuple:
+    """
+    (grad_x, grad_weight, grad_bias) of conv2d from the output's gradient; None where not asked for.
+    """
 def copy_(arg0: Tensor, arg1: Tensor) -> Tensor:
     ...
 def cos(x: typing.Any) -> Tensor:
@@ -783,6 +990,14 @@ def l1_loss_backward(grad: Tensor, input: Tensor, target: Tensor, reduction: str
     """
     d(loss)/d(input) times grad, of the broadcast shape; d/d(target) is its negation.
     """
+def layer_norm(x: Tensor, normalized_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weight: Tensor | None, bias: Tensor | None, eps: typing.SupportsFloat | typing.SupportsIndex) -> tuple[Tensor, Tensor, Tensor]:
+    """
+    (out, mean, rstd): x normalised over its trailing normalized_shape dims; mean / rstd are float64 with x's leading dims, for layer_norm_backward.
+    """
+def layer_norm_backward(grad: Tensor, x: Tensor, normalized_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weight: Tensor | None, mean: Tensor, rstd: Tensor, need_input: bool, need_weight: bool, need_bias: bool) -> tuple:
+    """
+    (grad_x, grad_weight, grad_bias) of layer_norm; None where not asked for.
+    """
 def le(a: typing.Any, b: typing.Any) -> Tensor:
     """
     a <= b as a bool tensor.
@@ -794,6 +1009,14 @@ def leaky_relu(x: typing.Any, negative_slope: typing.SupportsFloat | typing.Supp
 def leaky_relu_backward(grad: typing.Any, x: typing.Any, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
     """
     grad where x > 0, else grad * negative_slope (x = 0 and NaN take the slope, as PyTorch).
+    """
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """
+    x @ weight^T + bias in one call (bias added to the fresh rows).
+    """
+def linear_backward(grad: Tensor, x: Tensor, weight: Tensor, need_input: bool, need_weight: bool, need_bias: bool) -> tuple[typing.Any, typing.Any, typing.Any]:
+    """
+    (grad_x, grad_weight, grad_bias) of linear; None where not asked for.
     """
 def linspace(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: numpy.dtype[typing.Any], arg4: typing.Any) -> Tensor:
     ...
@@ -838,6 +1061,15 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 def max_dim(x: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, keepdim: bool = False) -> tuple[Tensor, Tensor]:
     """
     (values, int64 indices) of the largest elements along dim.
+    """
+def max_pool2d(input: Tensor, kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], dilation: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], ceil_mode: bool = False, channels_last: bool = False, name: str = 'max_pool2d') -> tuple[Tensor, Tensor]:
+    """
+    (out, indices) of 2-d max pooling as torch.nn.functional.max_pool2d(..., return_indices=True):
+    indices are int64 flat positions ih * W + iw inside each input plane (either layout).
+    """
+def max_pool2d_backward(grad: Tensor, indices: Tensor, input_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], channels_last: bool = False) -> Tensor:
+    """
+    Gradient of max_pool2d with respect to its input: grad added at the positions the indices name.
     """
 def maximum(a: typing.Any, b: typing.Any) -> Tensor:
     """
