@@ -19,6 +19,7 @@
 #include "cpu/conv_kernels.h"
 #include "cpu/conv_threads.h"
 
+
 namespace ember {
 namespace cpu {
 namespace {
@@ -77,41 +78,42 @@ const DirectKernel<T>& direct_kernel() {
   return kernel;
 }
 
-// All groups' weights in the kernel's panels, one block per group, 64-byte aligned (the kernel
-// loads them with aligned loads). The forward reads W as stored: (taps, C_in / g, C_out) channels
-// last, (C_out, C_in / g, taps) channels first. The input gradient reads it flipped over the taps
-// and with the channel roles swapped (see the header comment); then g is the transposed
+// All groups' weights in a kernel's panels, one block per group, 64-byte aligned (the kernels
+// load them with aligned loads), for the channels-last kernel or the channels-first one
+// (`kernel_last`), from a weight stored in g's layout: (taps, C_in / g, C_out) channels last,
+// (C_out, C_in / g, taps) channels first. The input gradient reads the weight flipped over the
+// taps and with the channel roles swapped (see the header comment); then g is the transposed
 // geometry, whose input channels are the forward's output channels.
 template <class T>
 class PackedWeights {
  public:
-  PackedWeights(const ConvGeometry& g, const T* w, bool input_grad) {
+  PackedWeights(const ConvGeometry& g, const T* w, bool input_grad, bool kernel_last) {
     const DirectKernel<T>& kernel = direct_kernel<T>();
     const int64_t taps = g.taps(), cpg = g.in_per_group(), opg = g.out_per_group();
-    const auto packed_size = g.channels_last ? kernel.packed_size : kernel.packed_size_nchw;
-    const auto pack = g.channels_last ? kernel.pack : kernel.pack_nchw;
+    // Where the kernel's weight (tap t, input channel c, output channel co) of group grp is stored:
+    // w[base * grp + offsets[t] + c * in_stride + co * out_stride].
+    int64_t base, in_stride, out_stride, tap_stride;
+    if (g.channels_last && !input_grad) {
+      base = opg, in_stride = g.out_channels, out_stride = 1, tap_stride = cpg * g.out_channels;
+    } else if (g.channels_last) {  // stored (taps, opg, g.in_channels)
+      base = cpg, in_stride = 1, out_stride = g.in_channels, tap_stride = opg * g.in_channels;
+    } else if (!input_grad) {
+      base = opg * cpg * taps, in_stride = taps, out_stride = cpg * taps, tap_stride = 1;
+    } else {  // stored (g.in_channels, opg, taps)
+      base = cpg * opg * taps, in_stride = opg * taps, out_stride = taps, tap_stride = 1;
+    }
+    std::vector<int64_t> offsets(taps);
+    for (int64_t t = 0; t < taps; ++t) offsets[t] = (input_grad ? taps - 1 - t : t) * tap_stride;
+    const auto packed_size = kernel_last ? kernel.packed_size : kernel.packed_size_nchw;
     group_stride_ = (packed_size(taps * cpg, opg) + 15) / 16 * 16;
     bytes_ = std::max<int64_t>(group_stride_ * g.groups * (int64_t)sizeof(T), 64);
     data_ = static_cast<T*>(cpu_alloc(bytes_));
-    // Channels last the forward weight is (taps, C_in / g, C_out), C_out = g.in_channels for the
-    // input gradient; channels first its taps are its last, contiguous dim.
-    const int64_t tap_stride = !g.channels_last ? 1
-                               : input_grad     ? opg * g.in_channels
-                                                : cpg * g.out_channels;
-    std::vector<int64_t> offsets(taps);
-    for (int64_t t = 0; t < taps; ++t) offsets[t] = (input_grad ? taps - 1 - t : t) * tap_stride;
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       T* dst = data_ + grp * group_stride_;
-      if (g.channels_last) {
-        if (input_grad) {
-          pack(taps, cpg, opg, w + grp * cpg, offsets.data(), 1, g.in_channels, dst);
-        } else {
-          pack(taps, cpg, opg, w + grp * opg, offsets.data(), g.out_channels, 1, dst);
-        }
-      } else if (input_grad) {  // forward weight (g.in_channels, opg, taps)
-        pack(taps, cpg, opg, w + grp * cpg * opg * taps, offsets.data(), taps, opg * taps, dst);
-      } else {  // (C_out, cpg, taps)
-        pack(taps, cpg, opg, w + grp * opg * cpg * taps, offsets.data(), cpg * taps, taps, dst);
+      if (kernel_last) {  // packs W[t][c][co] = src[offsets[t] + c * rs + co * cs]
+        kernel.pack(taps, cpg, opg, w + grp * base, offsets.data(), in_stride, out_stride, dst);
+      } else {  // packs W[co][c][t] = src[co * rs + c * cs + offsets[t]]
+        kernel.pack_nchw(taps, cpg, opg, w + grp * base, offsets.data(), out_stride, in_stride, dst);
       }
     }
   }
@@ -141,6 +143,39 @@ int64_t band_rows(const ConvGeometry& g) {
   const int64_t fit = (kBandBytes / std::max<int64_t>(row_bytes, 1) - band_input_rows(g, 1)) /
                       g.stride_h + 1;
   return std::max<int64_t>(1, std::min(g.out_h, fit));
+}
+
+// Rows [row0, row1) of a (C, H, W) image into the same rows of an (H, W, C) one, in square
+// blocks so that both sides are read and written a cache line at a time.
+template <class T>
+void to_channels_last(const T* src, int64_t channels, int64_t height, int64_t width, int64_t row0,
+                      int64_t row1, T* dst) {
+  constexpr int64_t kBlock = 16;
+  for (int64_t r = row0; r < row1; ++r)
+    for (int64_t c0 = 0; c0 < channels; c0 += kBlock)
+      for (int64_t w0 = 0; w0 < width; w0 += kBlock) {
+        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
+        for (int64_t c = c0; c < c1; ++c) {
+          const T* s = src + (c * height + r) * width;
+          for (int64_t w = w0; w < w1; ++w) dst[(r * width + w) * channels + c] = s[w];
+        }
+      }
+}
+
+// Rows [row0, row1) of an (H, W, C) image into the same rows of a (C, H, W) one.
+template <class T>
+void to_channels_first(const T* src, int64_t channels, int64_t height, int64_t width, int64_t row0,
+                       int64_t row1, T* dst) {
+  constexpr int64_t kBlock = 16;
+  for (int64_t r = row0; r < row1; ++r)
+    for (int64_t w0 = 0; w0 < width; w0 += kBlock)
+      for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
+        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
+        for (int64_t w = w0; w < w1; ++w) {
+          const T* s = src + (r * width + w) * channels;
+          for (int64_t c = c0; c < c1; ++c) dst[(c * height + r) * width + w] = s[c];
+        }
+      }
 }
 
 // Copies padded input rows [row0, row0 + n_rows) of one (H, W, C) image into `buffer`, rows of
@@ -263,29 +298,46 @@ void direct_rows_nchw(const ConvGeometry& g, const T* x, const PackedWeights<T>&
   }
 }
 
-// Rows [row0, row1) of a (C, H, W) image into the same rows of an (H, W, C) one, in square
-// blocks so that both sides are read and written a cache line at a time.
+// Channels first through the channels-last kernel: the input rows output rows [row0, row1) need are
+// transposed into channels-last scratch, convolved there, and the output rows transposed back.
+// `scratch` holds an input image, an output image and a padded band of the channels-last geometry.
 template <class T>
-void to_channels_last(const T* src, int64_t channels, int64_t height, int64_t width, int64_t row0,
-                      int64_t row1, T* dst) {
-  constexpr int64_t kBlock = 16;
-  for (int64_t r = row0; r < row1; ++r)
-    for (int64_t c0 = 0; c0 < channels; c0 += kBlock)
-      for (int64_t w0 = 0; w0 < width; w0 += kBlock) {
-        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
-        for (int64_t c = c0; c < c1; ++c) {
-          const T* s = src + (c * height + r) * width;
-          for (int64_t w = w0; w < w1; ++w) dst[(r * width + w) * channels + c] = s[w];
-        }
-      }
+void direct_rows_transposed(const ConvGeometry& g, const T* x, const PackedWeights<T>& packed,
+                            const T* bias, T* out, int64_t n, int64_t row0, int64_t row1,
+                            T* scratch) {
+  ConvGeometry last = g;
+  last.channels_last = true;
+  T* x_last = scratch;
+  T* out_last = x_last + g.in_pixels() * g.in_channels;
+  T* band = out_last + g.out_pixels() * g.out_channels;
+  const int64_t in0 = std::max<int64_t>(0, row0 * g.stride_h - g.pad_top);
+  const int64_t in1 = std::min(g.in_h, (row1 - 1) * g.stride_h - g.pad_top +
+                                           (g.kernel_h - 1) * g.dilation_h + 1);
+  to_channels_last(x + n * g.in_channels * g.in_pixels(), g.in_channels, g.in_h, g.in_w, in0,
+                   std::max(in0, in1), x_last);
+  direct_rows<T>(last, x_last, packed, bias, out_last, 0, row0, row1, band);
+  to_channels_first(out_last, g.out_channels, g.out_h, g.out_w, row0, row1,
+                    out + n * g.out_channels * g.out_pixels());
+}
+
+// Channels first: whether to go through the channels-last kernel. The channels-first kernel takes
+// stride 1 only, and it vectorises along output pixels, which wastes lanes on short rows (a 7 x 7
+// image fills half of them) and reads its input unaligned. The transposes cost a pass over the
+// input and one over the output: they pay when each transposed element carries enough work,
+// C_in / g * C_out / g * taps multiply-adds per pixel against C_in + C_out elements moved
+// (measured: 3x3 with 48 or more channels on each side, 1-thread AVX-512; 28 x 28 with 128
+// channels goes from 128 to 155 GFLOP/s, 112 x 112 with 32 channels from 124 back to 132).
+bool through_channels_last(const ConvGeometry& g) {
+  if (g.channels_last) return false;
+  const double work = (double)g.in_per_group() * g.out_per_group() * g.taps();
+  return g.stride_h != 1 || g.stride_w != 1 || work >= 200.0 * (g.in_channels + g.out_channels);
 }
 
 }  // namespace
 
 bool conv_direct_available(const ConvGeometry& g) {
-  if (cpu_capability() == CpuCapability::Default) return false;
-  // Channels first reads a tile's pixels as contiguous input, which takes stride 1.
-  return g.channels_last || (g.stride_h == 1 && g.stride_w == 1);
+  // A channels-first 1x1 stride-1 convolution is a GEMM on the input as it lies (conv_gemm.cpp).
+  return cpu_capability() != CpuCapability::Default && (g.channels_last || !g.is_pointwise());
 }
 
 bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
@@ -302,23 +354,29 @@ bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
 template <class T>
 void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out,
                  bool input_grad) {
-  const PackedWeights<T> packed(g, w, input_grad);
+  const bool transposed = through_channels_last(g);
+  const bool kernel_last = g.channels_last || transposed;
+  const PackedWeights<T> packed(g, w, input_grad, kernel_last);
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
   const int n_threads = conv_threads(flops);
   const int64_t band_elems = band_input_rows(g, band_rows<T>(g)) *
                             (g.in_w + g.pad_left + g.pad_right) * g.in_channels;
-  // Channels first always copies its band (the kernel reads past rows' ends); channels last only
-  // when it pads.
-  const int64_t buffer_elems = !g.channels_last ? band_elems + kConvDirectNchwOverrun
-                               : padded(g)      ? band_elems
-                                                : 0;
+  // The channels-first kernel always copies its band (it reads past rows' ends); the
+  // channels-last one only when it pads.
+  int64_t buffer_elems = !kernel_last ? band_elems + kConvDirectNchwOverrun
+                         : padded(g)  ? band_elems
+                                      : 0;
+  if (transposed) buffer_elems += g.in_pixels() * g.in_channels + g.out_pixels() * g.out_channels;
   ScratchPool pool(buffer_elems * (int64_t)sizeof(T), n_threads);
   for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
     int64_t row0, row1;
     team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
+    if (row0 >= row1) return;
     T* buffer = reinterpret_cast<T*>(pool.for_thread(t));
     if (g.channels_last) {
       direct_rows<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+    } else if (transposed) {
+      direct_rows_transposed<T>(g, x, packed, bias, out, n, row0, row1, buffer);
     } else {
       direct_rows_nchw<T>(g, x, packed, bias, out, n, row0, row1, buffer);
     }
