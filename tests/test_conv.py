@@ -45,6 +45,8 @@ CASES_2D = {
     # several column tiles per image, tile ends inside rows, and (with 2 threads) images shared by threads
     "tiled": (3, 64, 8, (20, 20), (3, 3), dict(padding=1)),
     "tiled batch 1": (1, 48, 4, (26, 23), (3, 3), dict(padding=1, stride=(1, 2))),
+    # enough channels that channels-first convolutions go through the channels-last kernel
+    "many channels": (2, 48, 56, (6, 7), (3, 3), dict(padding=(1, 2), dilation=(1, 2))),
 }
 
 

@@ -61,18 +61,20 @@ void def_backward(py::module_& m, const char* name, Backward fn, const char* doc
 
 void bind_conv(py::module_& m) {
   def_forward(m, "conv2d", &conv2d,
-              "2-d convolution (cross-correlation) plus bias (or None). channels_last=False: x (N, C_in, H, W), "
-              "weight (C_out, C_in/groups, kh, kw) -> (N, C_out, OH, OW); True: x (N, H, W, C_in), weight (kh, "
-              "kw, C_in/groups, C_out) -> (N, OH, OW, C_out). stride, dilation: (h, w); padding: (h, w) or "
-              "(top, bottom, left, right).");
+              "2-d convolution (cross-correlation) plus bias (or None). channels_last=False: "
+              "x (N, C_in, H, W), weight (C_out, C_in/groups, kh, kw) -> (N, C_out, OH, OW); True: "
+              "x (N, H, W, C_in), weight (kh, kw, C_in/groups, C_out) -> (N, OH, OW, C_out). "
+              "stride, dilation: (h, w); padding: (h, w) or (top, bottom, left, right).");
   def_backward(m, "conv2d_backward", &conv2d_backward,
-               "(grad_x, grad_weight, grad_bias) of conv2d from the output's gradient; None where not asked for.");
+               "(grad_x, grad_weight, grad_bias) of conv2d from the output's gradient; None where "
+               "not asked for.");
   def_forward(m, "conv1d", &conv1d,
-              "1-d convolution plus bias (or None). channels_last=False: x (N, C_in, L), weight (C_out, "
-              "C_in/groups, k); True: x (N, L, C_in), weight (k, C_in/groups, C_out). stride, dilation: (s,); "
-              "padding: (p,) or (left, right).");
+              "1-d convolution plus bias (or None). channels_last=False: x (N, C_in, L), weight "
+              "(C_out, C_in/groups, k); True: x (N, L, C_in), weight (k, C_in/groups, C_out). "
+              "stride, dilation: (s,); padding: (p,) or (left, right).");
   def_backward(m, "conv1d_backward", &conv1d_backward,
-               "(grad_x, grad_weight, grad_bias) of conv1d from the output's gradient; None where not asked for.");
+               "(grad_x, grad_weight, grad_bias) of conv1d from the output's gradient; None where "
+               "not asked for.");
 }
 
 }  // namespace ember

@@ -1,5 +1,12 @@
 // conv1d / conv2d and their backward: argument checking, the geometry, the bias gradient, and the
-// call into the GEMM driver (conv_gemm.cpp, which holds the shape conventions of the kernels).
+// choice of kernel (shape conventions in conv.h and conv_gemm.cpp):
+//   direct kernels (conv_direct.cpp; AVX2 / AVX-512)     forward; dx of stride-1 convolutions (a
+//                                                       convolution of dY); channels-last dW, and
+//                                                       channels-first dW with enough channels
+//   column buffers + GEMM (conv_gemm.cpp; any CPU)      everything on the baseline build; the
+//                                                       channels-first 1x1 stride-1 forward (a
+//                                                       GEMM on the input); dx of strided
+//                                                       convolutions; dW with few input channels
 //
 // A 1-d convolution is the 2-d one at height 1: x (N, C, L) is read as (N, C, 1, L), channels last
 // (N, L, C) as (N, 1, L, C), without a copy. Inputs that are not contiguous in the layout the call

@@ -19,6 +19,7 @@
 #include "cpu/conv_kernels.h"
 #include "cpu/conv_threads.h"
 
+
 namespace ember {
 namespace cpu {
 namespace {
@@ -77,41 +78,42 @@ const DirectKernel<T>& direct_kernel() {
   return kernel;
 }
 
-// All groups' weights in the kernel's panels, one block per group, 64-byte aligned (the kernel
-// loads them with aligned loads). The forward reads W as stored: (taps, C_in / g, C_out) channels
-// last, (C_out, C_in / g, taps) channels first. The input gradient reads it flipped over the taps
-// and with the channel roles swapped (see the header comment); then g is the transposed
+// All groups' weights in a kernel's panels, one block per group, 64-byte aligned (the kernels
+// load them with aligned loads), for the channels-last kernel or the channels-first one
+// (`kernel_last`), from a weight stored in g's layout: (taps, C_in / g, C_out) channels last,
+// (C_out, C_in / g, taps) channels first. The input gradient reads the weight flipped over the
+// taps and with the channel roles swapped (see the header comment); then g is the transposed
 // geometry, whose input channels are the forward's output channels.
 template <class T>
 class PackedWeights {
  public:
-  PackedWeights(const ConvGeometry& g, const T* w, bool input_grad) {
+  PackedWeights(const ConvGeometry& g, const T* w, bool input_grad, bool kernel_last) {
     const DirectKernel<T>& kernel = direct_kernel<T>();
     const int64_t taps = g.taps(), cpg = g.in_per_group(), opg = g.out_per_group();
-    const auto packed_size = g.channels_last ? kernel.packed_size : kernel.packed_size_nchw;
-    const auto pack = g.channels_last ? kernel.pack : kernel.pack_nchw;
+    // Where the kernel's weight (tap t, input channel c, output channel co) of group grp is stored:
+    // w[base * grp + offsets[t] + c * in_stride + co * out_stride].
+    int64_t base, in_stride, out_stride, tap_stride;
+    if (g.channels_last && !input_grad) {
+      base = opg, in_stride = g.out_channels, out_stride = 1, tap_stride = cpg * g.out_channels;
+    } else if (g.channels_last) {  // stored (taps, opg, g.in_channels)
+      base = cpg, in_stride = 1, out_stride = g.in_channels, tap_stride = opg * g.in_channels;
+    } else if (!input_grad) {
+      base = opg * cpg * taps, in_stride = taps, out_stride = cpg * taps, tap_stride = 1;
+    } else {  // stored (g.in_channels, opg, taps)
+      base = cpg * opg * taps, in_stride = opg * taps, out_stride = taps, tap_stride = 1;
+    }
+    std::vector<int64_t> offsets(taps);
+    for (int64_t t = 0; t < taps; ++t) offsets[t] = (input_grad ? taps - 1 - t : t) * tap_stride;
+    const auto packed_size = kernel_last ? kernel.packed_size : kernel.packed_size_nchw;
     group_stride_ = (packed_size(taps * cpg, opg) + 15) / 16 * 16;
     bytes_ = std::max<int64_t>(group_stride_ * g.groups * (int64_t)sizeof(T), 64);
     data_ = static_cast<T*>(cpu_alloc(bytes_));
-    // Channels last the forward weight is (taps, C_in / g, C_out), C_out = g.in_channels for the
-    // input gradient; channels first its taps are its last, contiguous dim.
-    const int64_t tap_stride = !g.channels_last ? 1
-                               : input_grad     ? opg * g.in_channels
-                                                : cpg * g.out_channels;
-    std::vector<int64_t> offsets(taps);
-    for (int64_t t = 0; t < taps; ++t) offsets[t] = (input_grad ? taps - 1 - t : t) * tap_stride;
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       T* dst = data_ + grp * group_stride_;
-      if (g.channels_last) {
-        if (input_grad) {
-          pack(taps, cpg, opg, w + grp * cpg, offsets.data(), 1, g.in_channels, dst);
-        } else {
-          pack(taps, cpg, opg, w + grp * opg, offsets.data(), g.out_channels, 1, dst);
-        }
-      } else if (input_grad) {  // forward weight (g.in_channels, opg, taps)
-        pack(taps, cpg, opg, w + grp * cpg * opg * taps, offsets.data(), taps, opg * taps, dst);
-      } else {  // (C_out, cpg, taps)
-        pack(taps, cpg, opg, w + grp * opg * cpg * taps, offsets.data(), cpg * taps, taps, dst);
+      if (kernel_last) {  // packs W[t][c][co] = src[offsets[t] + c * rs + co * cs]
+        kernel.pack(taps, cpg, opg, w + grp * base, offsets.data(), in_stride, out_stride, dst);
+      } else {  // packs W[co][c][t] = src[co * rs + c * cs + offsets[t]]
+        kernel.pack_nchw(taps, cpg, opg, w + grp * base, offsets.data(), out_stride, in_stride, dst);
       }
     }
   }
@@ -143,10 +145,53 @@ int64_t band_rows(const ConvGeometry& g) {
   return std::max<int64_t>(1, std::min(g.out_h, fit));
 }
 
-// Copies padded input rows [row0, row0 + n_rows) of one (H, W, C) image into `buffer`, rows of
-// W + pad_left + pad_right pixels; rows and columns outside the image are zeros.
+// Rows [row0, row1) of a (C, H, W) image into `dst`, the same rows channels last: (row1 - row0,
+// W, C). Square blocks, so that both sides are read and written a cache line at a time.
 template <class T>
-void pad_rows(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_rows, T* buffer) {
+void to_channels_last(const T* image, int64_t channels, int64_t height, int64_t width, int64_t row0,
+                      int64_t row1, T* dst) {
+  constexpr int64_t kBlock = 16;
+  for (int64_t r = row0; r < row1; ++r)
+    for (int64_t c0 = 0; c0 < channels; c0 += kBlock)
+      for (int64_t w0 = 0; w0 < width; w0 += kBlock) {
+        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
+        for (int64_t c = c0; c < c1; ++c) {
+          const T* s = image + (c * height + r) * width;
+          for (int64_t w = w0; w < w1; ++w) dst[((r - row0) * width + w) * channels + c] = s[w];
+        }
+      }
+}
+
+// `src`, rows [row0, row1) of an image channels last ((row1 - row0, W, C)), into those rows of a
+// (C, H, W) image.
+template <class T>
+void to_channels_first(const T* src, int64_t channels, int64_t height, int64_t width, int64_t row0,
+                       int64_t row1, T* image) {
+  constexpr int64_t kBlock = 16;
+  for (int64_t r = row0; r < row1; ++r)
+    for (int64_t w0 = 0; w0 < width; w0 += kBlock)
+      for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
+        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
+        for (int64_t w = w0; w < w1; ++w) {
+          const T* s = src + ((r - row0) * width + w) * channels;
+          for (int64_t c = c0; c < c1; ++c) image[(c * height + r) * width + w] = s[c];
+        }
+      }
+}
+
+// Input rows [first, last) that output rows [row0, row1) read (clamped to the image).
+void input_rows(const ConvGeometry& g, int64_t row0, int64_t row1, int64_t* first, int64_t* last) {
+  *first = std::max<int64_t>(0, row0 * g.stride_h - g.pad_top);
+  *last = std::max(*first, std::min(g.in_h, (row1 - 1) * g.stride_h - g.pad_top +
+                                                (g.kernel_h - 1) * g.dilation_h + 1));
+}
+
+// Copies padded input rows [row0, row0 + n_rows) of one (H, W, C) image, whose row ih is at
+// rows + (ih - rows_first) * W * C, into `buffer`, rows of W + pad_left + pad_right pixels; rows
+// and columns outside the image are zeros.
+template <class T>
+void pad_rows(const ConvGeometry& g, const T* rows, int64_t rows_first, int64_t row0,
+              int64_t n_rows, T* buffer) {
   const int64_t C = g.in_channels, padded_w = g.in_w + g.pad_left + g.pad_right;
   for (int64_t r = 0; r < n_rows; ++r) {
     T* dst = buffer + r * padded_w * C;
@@ -156,20 +201,22 @@ void pad_rows(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_row
       continue;
     }
     std::memset(dst, 0, (size_t)(g.pad_left * C) * sizeof(T));
-    std::memcpy(dst + g.pad_left * C, image + ih * g.in_w * C, (size_t)(g.in_w * C) * sizeof(T));
+    std::memcpy(dst + g.pad_left * C, rows + (ih - rows_first) * g.in_w * C,
+                (size_t)(g.in_w * C) * sizeof(T));
     std::memset(dst + (g.pad_left + g.in_w) * C, 0, (size_t)(g.pad_right * C) * sizeof(T));
   }
 }
 
-// Output rows [row0, row1) of image n.
+// Channels last: output rows [row0, row1) of one image into `out` (its row row0). Input row ih is
+// at rows + (ih - rows_first) * W * C: the image itself, or the rows of it a transpose made.
 template <class T>
-void direct_rows(const ConvGeometry& g, const T* x, const PackedWeights<T>& packed, const T* bias,
-                 T* out, int64_t n, int64_t row0, int64_t row1, T* buffer) {
+void direct_rows(const ConvGeometry& g, const T* rows_in, int64_t rows_first,
+                 const PackedWeights<T>& packed, const T* bias, T* out, int64_t row0, int64_t row1,
+                 T* buffer) {
   const DirectKernel<T>& kernel = direct_kernel<T>();
   const int64_t C = g.in_channels, cpg = g.in_per_group(), opg = g.out_per_group();
   const bool pad = padded(g);
   const int64_t in_w = pad ? g.in_w + g.pad_left + g.pad_right : g.in_w;
-  const T* image = x + n * g.in_pixels() * C;
   std::vector<int64_t> taps(g.taps());
   for (int64_t ky = 0; ky < g.kernel_h; ++ky)
     for (int64_t kx = 0; kx < g.kernel_w; ++kx)
@@ -177,9 +224,9 @@ void direct_rows(const ConvGeometry& g, const T* x, const PackedWeights<T>& pack
   const int64_t band = band_rows<T>(g);
   for (int64_t b0 = row0; b0 < row1; b0 += band) {
     const int64_t rows = std::min(band, row1 - b0);
-    const T* in = image + b0 * g.stride_h * in_w * C;
+    const T* in = rows_in + (b0 * g.stride_h - rows_first) * in_w * C;
     if (pad) {
-      pad_rows<T>(g, image, b0 * g.stride_h, band_input_rows(g, rows), buffer);
+      pad_rows<T>(g, rows_in, rows_first, b0 * g.stride_h, band_input_rows(g, rows), buffer);
       in = buffer;
     }
     for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -192,7 +239,7 @@ void direct_rows(const ConvGeometry& g, const T* x, const PackedWeights<T>& pack
       a.channels = cpg;
       a.weights = packed.group(grp);
       a.bias = bias ? bias + grp * opg : nullptr;
-      a.out = out + (n * g.out_pixels() + b0 * g.out_w) * g.out_channels + grp * opg;
+      a.out = out + (b0 - row0) * g.out_w * g.out_channels + grp * opg;
       a.out_pixel = g.out_channels;
       a.out_row = g.out_w * g.out_channels;
       a.rows = rows;
@@ -263,29 +310,56 @@ void direct_rows_nchw(const ConvGeometry& g, const T* x, const PackedWeights<T>&
   }
 }
 
-// Rows [row0, row1) of a (C, H, W) image into the same rows of an (H, W, C) one, in square
-// blocks so that both sides are read and written a cache line at a time.
+// Channels first through the channels-last kernel, a band of output rows at a time: the input
+// rows the band reads are transposed into channels-last scratch, convolved there, and the output
+// rows transposed back. `scratch` holds the transposed_scratch() elements.
 template <class T>
-void to_channels_last(const T* src, int64_t channels, int64_t height, int64_t width, int64_t row0,
-                      int64_t row1, T* dst) {
-  constexpr int64_t kBlock = 16;
-  for (int64_t r = row0; r < row1; ++r)
-    for (int64_t c0 = 0; c0 < channels; c0 += kBlock)
-      for (int64_t w0 = 0; w0 < width; w0 += kBlock) {
-        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
-        for (int64_t c = c0; c < c1; ++c) {
-          const T* s = src + (c * height + r) * width;
-          for (int64_t w = w0; w < w1; ++w) dst[(r * width + w) * channels + c] = s[w];
-        }
-      }
+void direct_rows_transposed(const ConvGeometry& g, const T* x, const PackedWeights<T>& packed,
+                            const T* bias, T* out, int64_t n, int64_t row0, int64_t row1,
+                            T* scratch) {
+  ConvGeometry last = g;
+  last.channels_last = true;
+  const int64_t band = band_rows<T>(g);
+  T* x_last = scratch;
+  T* out_last = x_last + band_input_rows(g, band) * g.in_w * g.in_channels;
+  T* padded_band = out_last + band * g.out_w * g.out_channels;
+  const T* image = x + n * g.in_channels * g.in_pixels();
+  for (int64_t b0 = row0; b0 < row1; b0 += band) {
+    const int64_t b1 = std::min(row1, b0 + band);
+    int64_t in0, in1;
+    input_rows(g, b0, b1, &in0, &in1);
+    to_channels_last(image, g.in_channels, g.in_h, g.in_w, in0, in1, x_last);
+    direct_rows<T>(last, x_last, in0, packed, bias, out_last, b0, b1, padded_band);
+    to_channels_first(out_last, g.out_channels, g.out_h, g.out_w, b0, b1,
+                      out + n * g.out_channels * g.out_pixels());
+  }
+}
+
+template <class T>
+int64_t transposed_scratch(const ConvGeometry& g) {
+  const int64_t band = band_rows<T>(g), in_rows = band_input_rows(g, band);
+  return in_rows * g.in_w * g.in_channels + band * g.out_w * g.out_channels +
+         in_rows * (g.in_w + g.pad_left + g.pad_right) * g.in_channels;
+}
+
+// Channels first: whether to go through the channels-last kernel. The channels-first kernel takes
+// stride 1 only, and it vectorises along output pixels, which wastes lanes on short rows (a 7 x 7
+// image fills half of them) and reads its input unaligned. The transposes cost a pass over the
+// input and one over the output: they pay when each transposed element carries enough work,
+// C_in / g * C_out / g * taps multiply-adds per pixel against C_in + C_out elements moved
+// (measured: 3x3 with 48 or more channels on each side, 1-thread AVX-512; 28 x 28 with 128
+// channels goes from 128 to 155 GFLOP/s, 112 x 112 with 32 channels from 124 back to 132).
+bool through_channels_last(const ConvGeometry& g) {
+  if (g.channels_last) return false;
+  const double work = (double)g.in_per_group() * g.out_per_group() * g.taps();
+  return g.stride_h != 1 || g.stride_w != 1 || work >= 200.0 * (g.in_channels + g.out_channels);
 }
 
 }  // namespace
 
 bool conv_direct_available(const ConvGeometry& g) {
-  if (cpu_capability() == CpuCapability::Default) return false;
-  // Channels first reads a tile's pixels as contiguous input, which takes stride 1.
-  return g.channels_last || (g.stride_h == 1 && g.stride_w == 1);
+  // A channels-first 1x1 stride-1 convolution is a GEMM on the input as it lies (conv_gemm.cpp).
+  return cpu_capability() != CpuCapability::Default && (g.channels_last || !g.is_pointwise());
 }
 
 bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
@@ -302,23 +376,30 @@ bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
 template <class T>
 void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out,
                  bool input_grad) {
-  const PackedWeights<T> packed(g, w, input_grad);
+  const bool transposed = through_channels_last(g);
+  const bool kernel_last = g.channels_last || transposed;
+  const PackedWeights<T> packed(g, w, input_grad, kernel_last);
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
   const int n_threads = conv_threads(flops);
   const int64_t band_elems = band_input_rows(g, band_rows<T>(g)) *
                             (g.in_w + g.pad_left + g.pad_right) * g.in_channels;
-  // Channels first always copies its band (the kernel reads past rows' ends); channels last only
-  // when it pads.
-  const int64_t buffer_elems = !g.channels_last ? band_elems + kConvDirectNchwOverrun
-                               : padded(g)      ? band_elems
-                                                : 0;
+  // The channels-first kernel always copies its band (it reads past rows' ends); the
+  // channels-last one only when it pads.
+  int64_t buffer_elems = !kernel_last ? band_elems + kConvDirectNchwOverrun
+                         : padded(g)  ? band_elems
+                                      : 0;
+  if (transposed) buffer_elems = transposed_scratch<T>(g);
   ScratchPool pool(buffer_elems * (int64_t)sizeof(T), n_threads);
   for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
     int64_t row0, row1;
     team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
+    if (row0 >= row1) return;
     T* buffer = reinterpret_cast<T*>(pool.for_thread(t));
     if (g.channels_last) {
-      direct_rows<T>(g, x, packed, bias, out, n, row0, row1, buffer);
+      direct_rows<T>(g, x + n * g.in_pixels() * g.in_channels, 0, packed, bias,
+                     out + (n * g.out_h + row0) * g.out_w * g.out_channels, row0, row1, buffer);
+    } else if (transposed) {
+      direct_rows_transposed<T>(g, x, packed, bias, out, n, row0, row1, buffer);
     } else {
       direct_rows_nchw<T>(g, x, packed, bias, out, n, row0, row1, buffer);
     }
@@ -342,11 +423,12 @@ void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T
   // Each thread adds into its own copy (channels last, thread 0 into grad_w itself).
   const int n_partial = transpose ? n_threads : n_threads - 1;
   std::vector<T> partial((size_t)(w_elems * n_partial), T(0));
-  const int64_t image_elems =
-      transpose ? g.in_pixels() * g.in_channels + g.out_pixels() * g.out_channels : 0;
-  ScratchPool pool(image_elems * (int64_t)sizeof(T), n_threads);
   const int64_t row_bytes = g.out_w * g.out_channels * (int64_t)sizeof(T);
   const int64_t band = std::max<int64_t>(1, kWeightGradBandBytes / std::max<int64_t>(row_bytes, 1));
+  // Channels first: one band's input rows and output gradient rows, transposed.
+  const int64_t in_band = std::min(g.in_h, band_input_rows(g, band)) * g.in_w * g.in_channels;
+  const int64_t scratch = transpose ? in_band + band * g.out_w * g.out_channels : 0;
+  ScratchPool pool(scratch * (int64_t)sizeof(T), n_threads);
   for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
     T* gw = transpose ? partial.data() + t * w_elems
             : t == 0  ? grad_w
@@ -355,16 +437,6 @@ void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T
     team.share(g.out_h, &row0, &row1);  // a team splits the image's output rows
     const T* image = x + n * g.in_pixels() * g.in_channels;
     const T* image_grad = grad + n * g.out_pixels() * g.out_channels;
-    if (transpose && row0 < row1) {
-      T* x_last = reinterpret_cast<T*>(pool.for_thread(t));
-      T* grad_last = x_last + g.in_pixels() * g.in_channels;
-      const int64_t in0 = std::max<int64_t>(0, row0 * g.stride_h - g.pad_top);
-      const int64_t in1 = std::min(g.in_h, (row1 - 1) * g.stride_h - g.pad_top +
-                                               (g.kernel_h - 1) * g.dilation_h + 1);
-      to_channels_last(image, g.in_channels, g.in_h, g.in_w, in0, std::max(in0, in1), x_last);
-      to_channels_last(image_grad, g.out_channels, g.out_h, g.out_w, row0, row1, grad_last);
-      image = x_last, image_grad = grad_last;
-    }
     ConvDirectWeightGradArgs a;
     a.in_h = g.in_h, a.in_w = g.in_w, a.in_channels = g.in_channels;
     a.channels = g.in_per_group();
@@ -375,9 +447,22 @@ void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T
     a.pad_top = g.pad_top, a.pad_left = g.pad_left;
     for (int64_t b0 = row0; b0 < row1; b0 += band) {
       a.row0 = b0, a.row1 = std::min(row1, b0 + band);
+      const T* rows_in = image;
+      const T* rows_grad = image_grad;
+      a.in_row0 = a.grad_row0 = 0;
+      if (transpose) {
+        T* x_last = reinterpret_cast<T*>(pool.for_thread(t));
+        T* grad_last = x_last + in_band;
+        int64_t in0, in1;
+        input_rows(g, a.row0, a.row1, &in0, &in1);
+        to_channels_last(image, g.in_channels, g.in_h, g.in_w, in0, in1, x_last);
+        to_channels_last(image_grad, g.out_channels, g.out_h, g.out_w, a.row0, a.row1, grad_last);
+        rows_in = x_last, rows_grad = grad_last;
+        a.in_row0 = in0, a.grad_row0 = a.row0;
+      }
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        a.in = image + grp * g.in_per_group();
-        a.grad = image_grad + grp * g.out_per_group();
+        a.in = rows_in + grp * g.in_per_group();
+        a.grad = rows_grad + grp * g.out_per_group();
         a.grad_w = gw + grp * g.out_per_group();
         kernel.weight_grad(&a);
       }

@@ -42,8 +42,9 @@ struct ConvDirectArgs {
 // registers while it runs over the pixels, broadcasting MR neighbouring channels of one input
 // pixel against NR output-channel gradients of one output pixel, both read in place.
 struct ConvDirectWeightGradArgs {
-  const void* in;          // input image (H, W, C) at the group's first channel
-  const void* grad;        // output gradient (OH, OW, C_out) at the group's first output channel
+  const void* in;          // input rows (of an (H, W, C) image) at the group's first channel
+  const void* grad;        // output gradient rows (of (OH, OW, C_out)) at the group's first channel
+  int64_t in_row0, grad_row0;          // the image rows `in` and `grad` start with
   void* grad_w;            // dW (taps, C / groups, C_out) at the group's first output channel
   int64_t in_h, in_w, in_channels;     // in_channels: the input's C (its pixel stride)
   int64_t channels;                    // C / groups

@@ -1,4 +1,6 @@
-// The convolution driver: GEMMs over column buffers, natively in both memory layouts, and threads.
+// The column-buffer path of convolution: GEMMs over im2col buffers, natively in both memory layouts,
+// and threads. It runs every convolution on CPUs without AVX2 (and is the reference the direct
+// kernels are tested against), and the cases conv.cpp does not give to the direct kernels.
 //
 // Shapes (groups g, K = C_in / g * kh * kw, P = OH * OW output pixels of one image):
 //   channels first: x (N, C_in, H, W), weight (C_out, C_in / g, kh, kw), out (N, C_out, OH, OW)

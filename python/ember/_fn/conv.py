@@ -6,7 +6,7 @@ Shapes (groups g; `channels_last` picks the second form):
   conv1d: x (N, C_in, L),    weight (C_out, C_in / g, k)       or  x (N, L, C_in),    weight (k, C_in / g, C_out)
 An unbatched input (the same without N) gives an unbatched output, as in PyTorch.
 
-`conv` takes its geometry already as lists of ints (what the modules precompute); `conv1d` / `conv2d`
+`conv` takes its geometry already as lists of ints (what the modules pass); `conv1d` / `conv2d`
 take PyTorch's arguments (ints or tuples, padding 'valid' or 'same') and turn them into those lists.
 """
 from .. import _C
