@@ -1,6 +1,7 @@
 // The data movement of convolution by GEMM: im2col (gather the input patches one output pixel
 // needs into a column buffer) and col2im (scatter-add a column buffer's gradient back onto the
-// input). Included by conv.cpp only; plain loops at the baseline ISA, since they copy memory and the
+// input), the geometry every conv file shares, and the drivers' entry points. Included by the
+// baseline-ISA conv files only (it has inline code); plain loops, since they copy memory and the
 // GEMM does the arithmetic.
 //
 // One call handles one image and one group, and a range of output pixels [p0, p1) (pixel
