@@ -1,14 +1,19 @@
-// The driver of the direct channels-last convolution (the kernels are in conv_direct_kernels.inc):
-// weight packing, zero padding, bands of output rows, threads.
+// The drivers of the direct convolution kernels (conv_direct_kernels.inc, channels last, and
+// conv_direct_nchw_kernels.inc, channels first): weight packing, padding, bands of output rows,
+// layout changes, threads.
 //
-// The kernel needs every tap of every output pixel inside its input, so a padded convolution first
-// copies the input rows one band of output rows needs into a zero-bordered buffer (one pass over
-// the input, which the kernel then reads from cache); unpadded ones read the input in place. Bands
-// are sized so that buffer stays in L2.
+// The kernels need every tap of every output pixel inside their input, so a padded convolution
+// first copies the input rows one band of output rows needs into a zero-bordered buffer (one pass
+// over the input, which the kernel then reads from cache); unpadded channels-last ones read the
+// input in place. Bands are sized so that buffer stays in L2.
 //
-// The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dY, W') with
+// Channels first runs the channels-first kernel (stride 1, few channels) or, when transposing pays
+// (many channels, or a stride), the channels-last kernel on transposed bands of rows.
+//
+// The same kernels compute the input gradient of a stride-1 convolution: dx = conv(dY, W') with
 // W'[ky][kx][co][c] = W[kh-1-ky][kw-1-kx][c][co] and padding d * (k - 1) - p on each side, so
-// each element of dx is summed once, in registers, with no column buffer and no scatter-add.
+// each element of dx is summed once, in registers, with no column buffer and no scatter-add. The
+// weight gradient has a kernel of its own (channels last; channels first transposes bands).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -18,7 +23,6 @@
 #include "cpu/conv_direct.h"
 #include "cpu/conv_kernels.h"
 #include "cpu/conv_threads.h"
-
 
 namespace ember {
 namespace cpu {
