@@ -296,6 +296,32 @@ def test_module_repr_attributes_and_forward():
                                        rtol=1e-4, atol=1e-5)
 
 
+@needs_torch
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_module_padding_modes(mode):
+    """Output and gradients against PyTorch for each padding mode, with symmetric, 'same' (even
+    kernel: one more after) and strided padding, batched and not."""
+    configs = [("Conv2d", (2, 3, 7, 6), 3, dict(padding=2)),
+               ("Conv2d", (2, 3, 7, 6), (4, 3), dict(padding="same")),
+               ("Conv2d", (3, 7, 6), 3, dict(padding=(1, 2), stride=2)),
+               ("Conv1d", (2, 3, 9), 3, dict(padding=3, dilation=2))]
+    for cls, shape, kernel, kw in configs:
+        ours = getattr(nn, cls)(3, 4, kernel, padding_mode=mode, dtype=ember.float64, **kw)
+        theirs = getattr(torch.nn, cls)(3, 4, kernel, padding_mode=mode, **kw).double()
+        assert repr(ours) == repr(theirs)
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
+            theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+        x = RNG.standard_normal(shape)
+        ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y, ty = ours(ex), theirs(tx)
+        gy = RNG.standard_normal(y.shape)
+        y.backward(ember.tensor(gy))
+        ty.backward(torch.tensor(gy))
+        for got, want in [(y, ty), (ex.grad, tx.grad), (ours.weight.grad, theirs.weight.grad)]:
+            np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_module_trains_through_autograd():
     layer = nn.Conv2d(2, 3, 3, padding=1, dtype=ember.float64)
     x = ember.tensor(RNG.standard_normal((2, 2, 5, 5)))
@@ -328,8 +354,10 @@ def test_module_errors():
         nn.Conv2d(4, 6, 3, padding="full")
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         nn.Conv2d(4, 6, 3, padding_mode="mirror")
-    with pytest.raises(NotImplementedError, match="padding_mode='reflect'"):
-        nn.Conv2d(4, 6, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode='reflect' needs padding smaller than the input"):
+        nn.Conv2d(4, 6, 3, padding=3, padding_mode="reflect")(ember.zeros(1, 4, 3, 8))
+    with pytest.raises(ValueError, match="padding_mode='circular' wraps around more than once"):
+        nn.Conv1d(4, 6, 3, padding=5, padding_mode="circular")(ember.zeros(1, 4, 4))
     with pytest.raises(ValueError, match="kernel_size to be an int or a tuple of 2 ints"):
         nn.Conv2d(4, 6, (3, 3, 3))
 

@@ -1,14 +1,19 @@
-// The driver of the direct channels-last convolution (the kernels are in conv_direct_kernels.inc):
-// weight packing, zero padding, bands of output rows, threads.
+// The drivers of the direct convolution kernels (conv_direct_kernels.inc, channels last, and
+// conv_direct_nchw_kernels.inc, channels first): weight packing, padding, bands of output rows,
+// layout changes, threads.
 //
-// The kernel needs every tap of every output pixel inside its input, so a padded convolution first
-// copies the input rows one band of output rows needs into a zero-bordered buffer (one pass over
-// the input, which the kernel then reads from cache); unpadded ones read the input in place. Bands
-// are sized so that buffer stays in L2.
+// The kernels need every tap of every output pixel inside their input, so a padded convolution
+// first copies the input rows one band of output rows needs into a zero-bordered buffer (one pass
+// over the input, which the kernel then reads from cache); unpadded channels-last ones read the
+// input in place. Bands are sized so that buffer stays in L2.
 //
-// The same kernel computes the input gradient of a stride-1 convolution: dx = conv(dY, W') with
+// Channels first runs the channels-first kernel (stride 1, few channels) or, when transposing pays
+// (many channels, or a stride), the channels-last kernel on transposed bands of rows.
+//
+// The same kernels compute the input gradient of a stride-1 convolution: dx = conv(dY, W') with
 // W'[ky][kx][co][c] = W[kh-1-ky][kw-1-kx][c][co] and padding d * (k - 1) - p on each side, so
-// each element of dx is summed once, in registers, with no column buffer and no scatter-add.
+// each element of dx is summed once, in registers, with no column buffer and no scatter-add. The
+// weight gradient has a kernel of its own (channels last; channels first transposes bands).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -18,7 +23,6 @@
 #include "cpu/conv_direct.h"
 #include "cpu/conv_kernels.h"
 #include "cpu/conv_threads.h"
-
 
 namespace ember {
 namespace cpu {
@@ -44,6 +48,8 @@ struct DirectKernel {
   void (*run_nchw)(const ConvDirectNchwArgs* args);
   Pack pack_nchw;
   PackedSize packed_size_nchw;
+  void (*transpose)(const T* src, int64_t rows, int64_t cols, int64_t src_stride, T* dst,
+                    int64_t dst_stride);
 };
 
 template <class T>
@@ -54,11 +60,13 @@ DirectKernel<float> select_direct<float>() {
     return {conv_direct_f32_avx512,      conv_direct_weight_grad_f32_avx512,
             conv_direct_pack_f32_avx512, conv_direct_packed_size_f32_avx512,
             conv_direct_nchw_f32_avx512, conv_direct_nchw_pack_f32_avx512,
-            conv_direct_nchw_packed_size_f32_avx512};
+            conv_direct_nchw_packed_size_f32_avx512,
+          conv_transpose_f32_avx512};
   return {conv_direct_f32_avx2,      conv_direct_weight_grad_f32_avx2,
           conv_direct_pack_f32_avx2, conv_direct_packed_size_f32_avx2,
           conv_direct_nchw_f32_avx2, conv_direct_nchw_pack_f32_avx2,
-          conv_direct_nchw_packed_size_f32_avx2};
+          conv_direct_nchw_packed_size_f32_avx2,
+          conv_transpose_f32_avx2};
 }
 template <>
 DirectKernel<double> select_direct<double>() {
@@ -66,11 +74,13 @@ DirectKernel<double> select_direct<double>() {
     return {conv_direct_f64_avx512,      conv_direct_weight_grad_f64_avx512,
             conv_direct_pack_f64_avx512, conv_direct_packed_size_f64_avx512,
             conv_direct_nchw_f64_avx512, conv_direct_nchw_pack_f64_avx512,
-            conv_direct_nchw_packed_size_f64_avx512};
+            conv_direct_nchw_packed_size_f64_avx512,
+          conv_transpose_f64_avx512};
   return {conv_direct_f64_avx2,      conv_direct_weight_grad_f64_avx2,
           conv_direct_pack_f64_avx2, conv_direct_packed_size_f64_avx2,
           conv_direct_nchw_f64_avx2, conv_direct_nchw_pack_f64_avx2,
-          conv_direct_nchw_packed_size_f64_avx2};
+          conv_direct_nchw_packed_size_f64_avx2,
+          conv_transpose_f64_avx2};
 }
 template <class T>
 const DirectKernel<T>& direct_kernel() {
@@ -146,20 +156,13 @@ int64_t band_rows(const ConvGeometry& g) {
 }
 
 // Rows [row0, row1) of a (C, H, W) image into `dst`, the same rows channels last: (row1 - row0,
-// W, C). Square blocks, so that both sides are read and written a cache line at a time.
+// W, C); one (C, W) -> (W, C) transpose per row.
 template <class T>
 void to_channels_last(const T* image, int64_t channels, int64_t height, int64_t width, int64_t row0,
                       int64_t row1, T* dst) {
-  constexpr int64_t kBlock = 16;
   for (int64_t r = row0; r < row1; ++r)
-    for (int64_t c0 = 0; c0 < channels; c0 += kBlock)
-      for (int64_t w0 = 0; w0 < width; w0 += kBlock) {
-        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
-        for (int64_t c = c0; c < c1; ++c) {
-          const T* s = image + (c * height + r) * width;
-          for (int64_t w = w0; w < w1; ++w) dst[((r - row0) * width + w) * channels + c] = s[w];
-        }
-      }
+    direct_kernel<T>().transpose(image + r * width, channels, width, height * width,
+                                 dst + (r - row0) * width * channels, channels);
 }
 
 // `src`, rows [row0, row1) of an image channels last ((row1 - row0, W, C)), into those rows of a
@@ -167,16 +170,9 @@ void to_channels_last(const T* image, int64_t channels, int64_t height, int64_t 
 template <class T>
 void to_channels_first(const T* src, int64_t channels, int64_t height, int64_t width, int64_t row0,
                        int64_t row1, T* image) {
-  constexpr int64_t kBlock = 16;
   for (int64_t r = row0; r < row1; ++r)
-    for (int64_t w0 = 0; w0 < width; w0 += kBlock)
-      for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
-        const int64_t c1 = std::min(channels, c0 + kBlock), w1 = std::min(width, w0 + kBlock);
-        for (int64_t w = w0; w < w1; ++w) {
-          const T* s = src + ((r - row0) * width + w) * channels;
-          for (int64_t c = c0; c < c1; ++c) image[(c * height + r) * width + w] = s[c];
-        }
-      }
+    direct_kernel<T>().transpose(src + (r - row0) * width * channels, width, channels, channels,
+                                 image + r * width, height * width);
 }
 
 // Input rows [first, last) that output rows [row0, row1) read (clamped to the image).
@@ -186,12 +182,12 @@ void input_rows(const ConvGeometry& g, int64_t row0, int64_t row1, int64_t* firs
                                                 (g.kernel_h - 1) * g.dilation_h + 1));
 }
 
-// Copies padded input rows [row0, row0 + n_rows) of one (H, W, C) image, whose row ih is at
-// rows + (ih - rows_first) * W * C, into `buffer`, rows of W + pad_left + pad_right pixels; rows
-// and columns outside the image are zeros.
+// Copies padded input rows [row0, row0 + n_rows) of one (H, W, C) image into `buffer`, rows of
+// W + pad_left + pad_right pixels; rows and columns outside the image are zeros. A channels-first
+// image (`from_channels_first`) is transposed on the way.
 template <class T>
-void pad_rows(const ConvGeometry& g, const T* rows, int64_t rows_first, int64_t row0,
-              int64_t n_rows, T* buffer) {
+void pad_rows(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_rows, T* buffer,
+              bool from_channels_first = false) {
   const int64_t C = g.in_channels, padded_w = g.in_w + g.pad_left + g.pad_right;
   for (int64_t r = 0; r < n_rows; ++r) {
     T* dst = buffer + r * padded_w * C;
@@ -201,52 +197,62 @@ void pad_rows(const ConvGeometry& g, const T* rows, int64_t rows_first, int64_t 
       continue;
     }
     std::memset(dst, 0, (size_t)(g.pad_left * C) * sizeof(T));
-    std::memcpy(dst + g.pad_left * C, rows + (ih - rows_first) * g.in_w * C,
-                (size_t)(g.in_w * C) * sizeof(T));
+    if (from_channels_first) {  // (C, W) of row ih -> (W, C)
+      direct_kernel<T>().transpose(image + ih * g.in_w, C, g.in_w, g.in_h * g.in_w,
+                                   dst + g.pad_left * C, C);
+    } else {
+      std::memcpy(dst + g.pad_left * C, image + ih * g.in_w * C, (size_t)(g.in_w * C) * sizeof(T));
+    }
     std::memset(dst + (g.pad_left + g.in_w) * C, 0, (size_t)(g.pad_right * C) * sizeof(T));
   }
 }
 
-// Channels last: output rows [row0, row1) of one image into `out` (its row row0). Input row ih is
-// at rows + (ih - rows_first) * W * C: the image itself, or the rows of it a transpose made.
+// Channels last: `rows` output rows into `out` from `in`, the input rows they read (the first
+// output row's first input row first), each `in_w` pixels long and holding every tap in bounds.
 template <class T>
-void direct_rows(const ConvGeometry& g, const T* rows_in, int64_t rows_first,
-                 const PackedWeights<T>& packed, const T* bias, T* out, int64_t row0, int64_t row1,
-                 T* buffer) {
-  const DirectKernel<T>& kernel = direct_kernel<T>();
+void run_band(const ConvGeometry& g, const T* in, int64_t in_w, const PackedWeights<T>& packed,
+              const T* bias, T* out, int64_t rows) {
   const int64_t C = g.in_channels, cpg = g.in_per_group(), opg = g.out_per_group();
-  const bool pad = padded(g);
-  const int64_t in_w = pad ? g.in_w + g.pad_left + g.pad_right : g.in_w;
   std::vector<int64_t> taps(g.taps());
   for (int64_t ky = 0; ky < g.kernel_h; ++ky)
     for (int64_t kx = 0; kx < g.kernel_w; ++kx)
       taps[ky * g.kernel_w + kx] = (ky * g.dilation_h * in_w + kx * g.dilation_w) * C;
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    ConvDirectArgs a;
+    a.in = in + grp * cpg;
+    a.in_pixel = g.stride_w * C;
+    a.in_row = g.stride_h * in_w * C;
+    a.taps = taps.data();
+    a.n_taps = g.taps();
+    a.channels = cpg;
+    a.weights = packed.group(grp);
+    a.bias = bias ? bias + grp * opg : nullptr;
+    a.out = out + grp * opg;
+    a.out_pixel = g.out_channels;
+    a.out_row = g.out_w * g.out_channels;
+    a.rows = rows;
+    a.cols = g.out_w;
+    a.out_channels = opg;
+    direct_kernel<T>().run(&a);
+  }
+}
+
+// Channels last: output rows [row0, row1) of one (H, W, C) image into `out` (its row row0), a band
+// at a time; `buffer` holds a padded band when the convolution pads.
+template <class T>
+void direct_rows(const ConvGeometry& g, const T* image, const PackedWeights<T>& packed,
+                 const T* bias, T* out, int64_t row0, int64_t row1, T* buffer) {
+  const bool pad = padded(g);
+  const int64_t in_w = pad ? g.in_w + g.pad_left + g.pad_right : g.in_w;
   const int64_t band = band_rows<T>(g);
   for (int64_t b0 = row0; b0 < row1; b0 += band) {
     const int64_t rows = std::min(band, row1 - b0);
-    const T* in = rows_in + (b0 * g.stride_h - rows_first) * in_w * C;
+    const T* in = image + b0 * g.stride_h * in_w * g.in_channels;
     if (pad) {
-      pad_rows<T>(g, rows_in, rows_first, b0 * g.stride_h, band_input_rows(g, rows), buffer);
+      pad_rows<T>(g, image, b0 * g.stride_h, band_input_rows(g, rows), buffer);
       in = buffer;
     }
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      ConvDirectArgs a;
-      a.in = in + grp * cpg;
-      a.in_pixel = g.stride_w * C;
-      a.in_row = g.stride_h * in_w * C;
-      a.taps = taps.data();
-      a.n_taps = g.taps();
-      a.channels = cpg;
-      a.weights = packed.group(grp);
-      a.bias = bias ? bias + grp * opg : nullptr;
-      a.out = out + (b0 - row0) * g.out_w * g.out_channels + grp * opg;
-      a.out_pixel = g.out_channels;
-      a.out_row = g.out_w * g.out_channels;
-      a.rows = rows;
-      a.cols = g.out_w;
-      a.out_channels = opg;
-      kernel.run(&a);
-    }
+    run_band<T>(g, in, in_w, packed, bias, out + (b0 - row0) * g.out_w * g.out_channels, rows);
   }
 }
 
@@ -311,35 +317,33 @@ void direct_rows_nchw(const ConvGeometry& g, const T* x, const PackedWeights<T>&
 }
 
 // Channels first through the channels-last kernel, a band of output rows at a time: the input
-// rows the band reads are transposed into channels-last scratch, convolved there, and the output
-// rows transposed back. `scratch` holds the transposed_scratch() elements.
+// rows the band reads are transposed into a padded channels-last band, convolved there, and the
+// output rows transposed back. `scratch` holds transposed_scratch() elements.
 template <class T>
 void direct_rows_transposed(const ConvGeometry& g, const T* x, const PackedWeights<T>& packed,
                             const T* bias, T* out, int64_t n, int64_t row0, int64_t row1,
                             T* scratch) {
   ConvGeometry last = g;
   last.channels_last = true;
-  const int64_t band = band_rows<T>(g);
-  T* x_last = scratch;
-  T* out_last = x_last + band_input_rows(g, band) * g.in_w * g.in_channels;
-  T* padded_band = out_last + band * g.out_w * g.out_channels;
+  const int64_t band = band_rows<T>(g), in_w = g.in_w + g.pad_left + g.pad_right;
+  T* in_band = scratch;
+  T* out_band = in_band + band_input_rows(g, band) * in_w * g.in_channels;
   const T* image = x + n * g.in_channels * g.in_pixels();
   for (int64_t b0 = row0; b0 < row1; b0 += band) {
-    const int64_t b1 = std::min(row1, b0 + band);
-    int64_t in0, in1;
-    input_rows(g, b0, b1, &in0, &in1);
-    to_channels_last(image, g.in_channels, g.in_h, g.in_w, in0, in1, x_last);
-    direct_rows<T>(last, x_last, in0, packed, bias, out_last, b0, b1, padded_band);
-    to_channels_first(out_last, g.out_channels, g.out_h, g.out_w, b0, b1,
+    const int64_t rows = std::min(band, row1 - b0);
+    pad_rows<T>(g, image, b0 * g.stride_h, band_input_rows(g, rows), in_band,
+                /*from_channels_first=*/true);
+    run_band<T>(last, in_band, in_w, packed, bias, out_band, rows);
+    to_channels_first(out_band, g.out_channels, g.out_h, g.out_w, b0, b0 + rows,
                       out + n * g.out_channels * g.out_pixels());
   }
 }
 
 template <class T>
 int64_t transposed_scratch(const ConvGeometry& g) {
-  const int64_t band = band_rows<T>(g), in_rows = band_input_rows(g, band);
-  return in_rows * g.in_w * g.in_channels + band * g.out_w * g.out_channels +
-         in_rows * (g.in_w + g.pad_left + g.pad_right) * g.in_channels;
+  const int64_t band = band_rows<T>(g);
+  return band_input_rows(g, band) * (g.in_w + g.pad_left + g.pad_right) * g.in_channels +
+         band * g.out_w * g.out_channels;
 }
 
 // Channels first: whether to go through the channels-last kernel. The channels-first kernel takes
@@ -396,7 +400,7 @@ void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T
     if (row0 >= row1) return;
     T* buffer = reinterpret_cast<T*>(pool.for_thread(t));
     if (g.channels_last) {
-      direct_rows<T>(g, x + n * g.in_pixels() * g.in_channels, 0, packed, bias,
+      direct_rows<T>(g, x + n * g.in_pixels() * g.in_channels, packed, bias,
                      out + (n * g.out_h + row0) * g.out_w * g.out_channels, row0, row1, buffer);
     } else if (transposed) {
       direct_rows_transposed<T>(g, x, packed, bias, out, n, row0, row1, buffer);

@@ -125,6 +125,17 @@ void conv_direct_weight_grad_f64_avx512(const ConvDirectWeightGradArgs* args);
 void conv_direct_weight_grad_f32_avx2(const ConvDirectWeightGradArgs* args);
 void conv_direct_weight_grad_f64_avx2(const ConvDirectWeightGradArgs* args);
 
+// dst[j * dst_stride + i] = src[i * src_stride + j] for i < rows, j < cols: the layout changes of
+// channels-first convolutions that run on the channels-last kernels.
+void conv_transpose_f32_avx512(const float* src, int64_t rows, int64_t cols, int64_t src_stride,
+                               float* dst, int64_t dst_stride);
+void conv_transpose_f64_avx512(const double* src, int64_t rows, int64_t cols, int64_t src_stride,
+                               double* dst, int64_t dst_stride);
+void conv_transpose_f32_avx2(const float* src, int64_t rows, int64_t cols, int64_t src_stride,
+                             float* dst, int64_t dst_stride);
+void conv_transpose_f64_avx2(const double* src, int64_t rows, int64_t cols, int64_t src_stride,
+                             double* dst, int64_t dst_stride);
+
 void conv_direct_f32_avx512(const ConvDirectArgs* args);
 void conv_direct_f64_avx512(const ConvDirectArgs* args);
 void conv_direct_f32_avx2(const ConvDirectArgs* args);

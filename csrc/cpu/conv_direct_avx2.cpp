@@ -36,6 +36,25 @@ struct VecF32 {
   static Reg load_lanes(const float* p, int lo, int hi) {
     return _mm256_maskload_ps(p, _mm256_andnot_si256(mask(lo), mask(hi)));
   }
+
+  // r[i] lane j -> r[j] lane i: 4 x 4 transposes within 128-bit lanes, then the halves swapped.
+  static void transpose(Reg (&r)[kWidth]) {
+    Reg t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 8; g += 4) {
+      u[g + 0] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+      u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+      u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+      u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; ++c) {
+      r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+      r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+  }
 };
 
 struct VecF64 {
@@ -59,6 +78,15 @@ struct VecF64 {
   }
   static Reg load_lanes(const double* p, int lo, int hi) {
     return _mm256_maskload_pd(p, _mm256_andnot_si256(mask(lo), mask(hi)));
+  }
+
+  static void transpose(Reg (&r)[kWidth]) {
+    const Reg t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    const Reg t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
   }
 };
 

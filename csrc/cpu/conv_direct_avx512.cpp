@@ -7,6 +7,10 @@
 
 #include "cpu/conv_direct.h"
 
+// GCC 12 flags the deliberately undefined pass-through operand inside its own AVX-512 shuffle
+// intrinsics as maybe-uninitialized wherever they are inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace ember {
 namespace cpu {
 namespace {
@@ -35,6 +39,32 @@ struct VecF32 {
   static Reg load_lanes(const float* p, int lo, int hi) {
     return _mm512_maskz_loadu_ps((__mmask16)(mask(hi) & ~mask(lo)), p);
   }
+
+  // r[i] lane j -> r[j] lane i: 4 x 4 transposes within 128-bit lanes (u[4g + c] then holds, in
+  // lane l, rows 4g..4g+3 of column 4l + c), then shuffles of whole 128-bit lanes.
+  static void transpose(Reg (&r)[kWidth]) {
+    Reg t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+      t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {
+      u[g + 0] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+      u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+      u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+      u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; ++c) {
+      const Reg v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
+      const Reg v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+      const Reg w0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+      const Reg w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+      r[c] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+      r[4 + c] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+      r[8 + c] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+      r[12 + c] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+    }
+  }
 };
 
 struct VecF64 {
@@ -56,6 +86,25 @@ struct VecF64 {
   }
   static Reg load_lanes(const double* p, int lo, int hi) {
     return _mm512_maskz_loadu_pd((__mmask8)(mask(hi) & ~mask(lo)), p);
+  }
+
+  // As for floats: t[2i + c] holds, in 128-bit lane l, rows 2i, 2i + 1 of column 2l + c.
+  static void transpose(Reg (&r)[kWidth]) {
+    Reg t[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+    }
+    for (int c = 0; c < 2; ++c) {
+      const Reg v0 = _mm512_shuffle_f64x2(t[c], t[2 + c], 0x88);
+      const Reg v1 = _mm512_shuffle_f64x2(t[c], t[2 + c], 0xDD);
+      const Reg w0 = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0x88);
+      const Reg w1 = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0xDD);
+      r[c] = _mm512_shuffle_f64x2(v0, w0, 0x88);
+      r[2 + c] = _mm512_shuffle_f64x2(v1, w1, 0x88);
+      r[4 + c] = _mm512_shuffle_f64x2(v0, w0, 0xDD);
+      r[6 + c] = _mm512_shuffle_f64x2(v1, w1, 0xDD);
+    }
   }
 };
 

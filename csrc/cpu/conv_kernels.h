@@ -1,6 +1,7 @@
 // The data movement of convolution by GEMM: im2col (gather the input patches one output pixel
 // needs into a column buffer) and col2im (scatter-add a column buffer's gradient back onto the
-// input). Included by conv.cpp only; plain loops at the baseline ISA, since they copy memory and the
+// input), the geometry every conv file shares, and the drivers' entry points. Included by the
+// baseline-ISA conv files only (it has inline code); plain loops, since they copy memory and the
 // GEMM does the arithmetic.
 //
 // One call handles one image and one group, and a range of output pixels [p0, p1) (pixel
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace ember {
 namespace cpu {
@@ -143,7 +145,12 @@ void col2im_nchw(const ConvGeometry& g, const T* cols, int64_t p0, int64_t p1, i
 // library call per pixel would cost more than the copy.
 template <class T>
 void im2col_nhwc(const ConvGeometry& g, const T* image, int64_t p0, int64_t p1, T* cols) {
-  const int64_t cpg = g.in_per_group(), k_len = g.patch();
+  const int64_t cpg = g.in_per_group(), k_len = g.patch(), C = g.in_channels;
+  const int64_t step = g.stride_w * C;  // between the inputs of neighbouring output pixels
+  // The output columns whose tap kx falls inside the input, the same for every row.
+  std::vector<int64_t> lo(g.kernel_w), hi(g.kernel_w);
+  for (int64_t kx = 0; kx < g.kernel_w; ++kx)
+    valid_columns(g.out_w, g.stride_w, kx * g.dilation_w - g.pad_left, g.in_w, &lo[kx], &hi[kx]);
   const auto copy_run = [cpg](T* dst, const T* src) {
     if (cpg >= 16) {
       if (src) {
@@ -161,16 +168,18 @@ void im2col_nhwc(const ConvGeometry& g, const T* image, int64_t p0, int64_t p1, 
       const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
       const bool row_inside = ih >= 0 && ih < g.in_h;
       for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-        const int64_t col_offset = kx * g.dilation_w - g.pad_left;
-        int64_t lo, hi;
-        valid_columns(g.out_w, g.stride_w, col_offset, g.in_w, &lo, &hi);
-        const int64_t a = row_inside ? std::max(ow0, lo) : ow1;
-        const int64_t b = row_inside ? std::max(a, std::min(ow1, hi)) : ow1;
+        const int64_t a = row_inside ? std::max(ow0, lo[kx]) : ow1;
+        const int64_t b = row_inside ? std::max(a, std::min(ow1, hi[kx])) : ow1;
         T* dst = rows + (ky * g.kernel_w + kx) * cpg;
-        const T* src = image + (ih * g.in_w + col_offset) * g.in_channels;
+        const T* src = image + (ih * g.in_w + kx * g.dilation_w - g.pad_left) * C;
+        if (cpg == 1) {  // one value per pixel: a strided copy
+          for (int64_t ow = ow0; ow < a; ++ow) dst[ow * k_len] = T(0);
+          for (int64_t ow = a; ow < b; ++ow) dst[ow * k_len] = src[ow * step];
+          for (int64_t ow = b; ow < ow1; ++ow) dst[ow * k_len] = T(0);
+          continue;
+        }
         for (int64_t ow = ow0; ow < a; ++ow) copy_run(dst + ow * k_len, nullptr);
-        for (int64_t ow = a; ow < b; ++ow)
-          copy_run(dst + ow * k_len, src + ow * g.stride_w * g.in_channels);
+        for (int64_t ow = a; ow < b; ++ow) copy_run(dst + ow * k_len, src + ow * step);
         for (int64_t ow = b; ow < ow1; ++ow) copy_run(dst + ow * k_len, nullptr);
       }
     }

@@ -1,8 +1,12 @@
 """Convolution layers: Conv1d and Conv2d, with PyTorch's arguments, attributes, initialisation and
 repr. Both run one graph node per call (ember._fn.conv) in PyTorch's layout, (N, C, L) / (N, C, H, W);
-an unbatched input, (C, L) / (C, H, W), is accepted as in PyTorch.
+an unbatched input, (C, L) / (C, H, W), is accepted as in PyTorch. A padding_mode other than 'zeros'
+pads a copy of the input first (an index_select per padded dim, as differentiable as the rest), then
+convolves it without padding, as PyTorch does.
 """
 import math
+
+import numpy as np
 
 from .. import _C
 from .. import _dtype
@@ -55,9 +59,6 @@ class _ConvNd(Module):
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, but got "
                              f"padding_mode={padding_mode!r}")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not implemented in ember; use "
-                                      "padding_mode='zeros'")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
@@ -68,6 +69,7 @@ class _ConvNd(Module):
         self.output_padding = (0,) * n
         self.groups = groups
         self.padding_mode = padding_mode
+        self._pad_indices = {}  # (dim size, before, after) -> the index_select indices of a padded copy
         dtype = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype, name)
         self.weight = Parameter(_C.empty([out_channels, in_channels // groups, *kernel_size], dtype, device))
         if bias:
@@ -100,8 +102,41 @@ class _ConvNd(Module):
         padding = self.padding
         if isinstance(padding, str):
             padding = _explicit_padding(padding, self.kernel_size, self.stride, self.dilation, type(self).__name__)
+        if self.padding_mode != "zeros":
+            input, padding = self._pad(input, padding), [0] * self._spatial
         return _conv(input, weight, bias, self._spatial, list(self.stride), list(padding), list(self.dilation),
                      self.groups)
+
+    def _pad(self, input, padding):
+        """input padded by `padding` (one int per spatial dim, or (before, after) per dim) in padding_mode."""
+        n = self._spatial
+        pairs = [(p, p) for p in padding] if len(padding) == n else list(zip(padding[::2], padding[1::2]))
+        for d, (before, after) in enumerate(pairs):
+            if before or after:
+                dim = input.ndim - n + d
+                input = input.index_select(dim, self._indices(input.shape[dim], before, after, dim))
+        return input
+
+    def _indices(self, size, before, after, dim):
+        key = (size, before, after)
+        index = self._pad_indices.get(key)
+        if index is not None:
+            return index
+        mode, name = self.padding_mode, type(self).__name__
+        if mode == "reflect" and max(before, after) >= size:
+            raise ValueError(f"{name}: padding_mode='reflect' needs padding smaller than the input, but got padding "
+                             f"({before}, {after}) for dim {dim} of size {size}")
+        if mode == "circular" and max(before, after) > size:
+            raise ValueError(f"{name}: padding_mode='circular' wraps around more than once: padding ({before}, "
+                             f"{after}) for dim {dim} of size {size}")
+        if mode == "reflect":
+            positions = [-j if j < 0 else 2 * (size - 1) - j if j >= size else j for j in range(-before, size + after)]
+        elif mode == "replicate":
+            positions = [min(max(j, 0), size - 1) for j in range(-before, size + after)]
+        else:  # circular
+            positions = [j % size for j in range(-before, size + after)]
+        index = self._pad_indices[key] = _C.from_numpy(np.array(positions, dtype=np.int64))
+        return index
 
     def forward(self, input):
         self._check_input(input)
