@@ -32,6 +32,8 @@ from .serialization import save, load
 from . import nn
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from . import optim
+from . import datasets
+from . import keras
 
 device = _C.device
 dtype = _C.dtype
@@ -55,5 +57,5 @@ __all__ = [
     "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
     "index_select", "gather", "scatter_add", "masked_fill", "nonzero", "Generator",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "data", "nn",
-    "optim", "utils", "save", "load",
+    "optim", "utils", "save", "load", "datasets", "keras",
 ]

@@ -1,0 +1,2 @@
+"""ember.datasets (being written)."""
+__all__ = []

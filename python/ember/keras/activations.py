@@ -1,0 +1,2 @@
+"""ember.keras.activations (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.keras.callbacks (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.keras.initializers (being written)."""
+__all__ = []

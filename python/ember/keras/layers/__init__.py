@@ -1,0 +1,2 @@
+"""ember.keras.layers (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.keras.losses (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.keras.metrics (being written)."""
+__all__ = []

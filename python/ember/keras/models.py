@@ -1,0 +1,2 @@
+"""ember.keras.models (being written)."""
+__all__ = []

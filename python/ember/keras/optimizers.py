@@ -1,0 +1,2 @@
+"""ember.keras.optimizers (being written)."""
+__all__ = []

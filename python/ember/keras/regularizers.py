@@ -1,0 +1,2 @@
+"""ember.keras.regularizers (being written)."""
+__all__ = []

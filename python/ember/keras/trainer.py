@@ -1,0 +1,2 @@
+"""ember.keras.trainer (being written)."""
+__all__ = []

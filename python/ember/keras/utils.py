@@ -1,0 +1,2 @@
+"""ember.keras.utils (being written)."""
+__all__ = []
