@@ -47,6 +47,10 @@ CASES_2D = {
     "tiled batch 1": (1, 48, 4, (26, 23), (3, 3), dict(padding=1, stride=(1, 2))),
     # enough channels that channels-first convolutions go through the channels-last kernel
     "many channels": (2, 48, 56, (6, 7), (3, 3), dict(padding=(1, 2), dilation=(1, 2))),
+    # at most 16 output pixels per image: one GEMM over the batch, in several passes when the
+    # column buffer of the whole batch would be too large (K = 4608)
+    "small images": (5, 6, 7, (5, 5), (3, 3), dict(padding=1, stride=2)),
+    "small images, passes": (20, 512, 8, (6, 6), (3, 3), {}),
 }
 
 
@@ -195,6 +199,8 @@ def test_thread_count_does_not_change_results(threads):
         for n in (3, 1):
             _check_case(2, (n, 32, 16, (24, 24), (3, 3), dict(padding=1)), ember.float32, False, False)
             _check_case(2, (n, 32, 16, (24, 24), (3, 3), dict(padding=1)), ember.float32, True, False)
+            for last in (False, True):  # small images: the batch's GEMM split between threads
+                _check_case(2, (5 * n, 64, 16, (5, 5), (3, 3), {}), ember.float32, last, False)
     finally:
         ember.set_num_threads(before)
 

@@ -80,6 +80,8 @@ MAX_CASES = [
     ((1, 3, 12, 50), 3, 1, 1, 1, True),                  # stride 1 vector chunks with padded borders
     ((1, 3, 12, 50), 3, 3, 1, 1, False),                 # stride 3: lane-by-lane loads
     ((1, 2, 11, 45), 3, 2, 1, 2, True),                  # stride 2, dilation 2, partial last window
+    ((2, 4, 11, 11), 2, None, 0, 1, False),              # 5-wide output rows: quarter-width vector chunks
+    ((1, 3, 9, 13), 2, 2, 0, 1, True),                   # 7 outputs per row, the last window partial
     ((1, 1, 1, 1), 1, None, 0, 1, False),                # one element
     ((0, 2, 5, 5), 2, None, 0, 1, False),                # empty batch
 ]
@@ -136,6 +138,7 @@ def test_max_pool2d_ties_pick_the_first_maximum(channels_last):
 def test_max_pool2d_nan_wins(channels_last):
     # NaN beats every number, the last NaN of a window beats earlier ones; gradients go to the NaN
     x = RNG.standard_normal((2, 3, 10, 37))
+    x[:, :, :, 26:] = RNG.standard_normal((2, 3, 10, 11))  # the last 11 columns also as a 5-wide slice below
     x[RNG.random(x.shape) < 0.15] = np.nan
     x[0, 0, :3, :3] = np.inf
     for kernel, stride, padding in ((2, 2, 0), (3, 1, 1)):
@@ -146,6 +149,11 @@ def test_max_pool2d_nan_wins(channels_last):
         np.testing.assert_array_equal(out, want)
         np.testing.assert_array_equal(idx, want_idx)
         close(gx, ref_max_pool_backward(g, want_idx, x.shape), ember.float64)
+    narrow = x[:, :, :, 26:].astype(np.float32).astype(np.float64)  # 5 outputs per row: the narrowest chunks
+    want, want_idx = ref_max_pool(narrow, 2, 2, 0, 1, False)
+    out, idx, _ = run(P.max_pool2d, narrow, _max_kwargs(2, 2, 0, 1, False), ember.float32, channels_last)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(idx, want_idx)
 
 
 def test_max_pool2d_window_of_padding_only():

@@ -3,6 +3,8 @@
 //   direct kernels (conv_direct.cpp; AVX2 / AVX-512)     forward; dx of stride-1 convolutions (a
 //                                                       convolution of dY); channels-last dW, and
 //                                                       channels-first dW with enough channels
+//   one GEMM over the batch (conv_gemm.cpp; any CPU)     images of at most 16 output pixels, where
+//                                                       per-image products are too thin
 //   column buffers + GEMM (conv_gemm.cpp; any CPU)      everything on the baseline build; the
 //                                                       channels-first 1x1 stride-1 forward (a
 //                                                       GEMM on the input); dx of strided
@@ -178,7 +180,9 @@ Tensor conv_forward(const char* op, int spatial, const Tensor& x, const Tensor& 
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* b = bias ? bc.data<T>() : nullptr;
-    if (cpu::conv_direct_available(g)) {
+    if (cpu::conv_small_images(g)) {
+      cpu::conv_small_forward<T>(g, xc.data<T>(), wc.data<T>(), b, out.data<T>());
+    } else if (cpu::conv_direct_available(g)) {
       cpu::conv_direct<T>(g, xc.data<T>(), wc.data<T>(), b, out.data<T>(), /*input_grad=*/false);
     } else {
       cpu::conv_forward<T>(g, xc.data<T>(), wc.data<T>(), b, out.data<T>());
@@ -256,7 +260,9 @@ ConvGrads conv_backward(const char* op, int spatial, const Tensor& grad, const T
   // The direct kernel (a convolution of dY) and the GEMM of a pointwise convolution write every
   // element of the input gradient once; col2im adds to it.
   ConvGeometry transposed;
-  const bool direct_input_grad = need_input && grad.numel() > 0 && cpu::conv_direct_available(g) &&
+  const bool small = cpu::conv_small_images(g);
+  const bool direct_input_grad = !small && need_input && grad.numel() > 0 &&
+                                 cpu::conv_direct_available(g) &&
                                  cpu::conv_input_grad_geometry(g, &transposed);
   if (need_input && !direct_input_grad && !(g.is_pointwise() && grad.numel() > 0))
     zero_fill(*out.input);
@@ -269,6 +275,10 @@ ConvGrads conv_backward(const char* op, int spatial, const Tensor& grad, const T
     const Tensor xc = contiguous(x), wc = contiguous(weight);
     T* gx = need_input ? out.input->data<T>() : nullptr;
     T* gw = need_weight ? out.weight->data<T>() : nullptr;
+    if (small) {
+      cpu::conv_small_backward<T>(g, gc.data<T>(), xc.data<T>(), wc.data<T>(), gx, gw);
+      return;
+    }
     if (direct_input_grad) {
       cpu::conv_direct<T>(transposed, gc.data<T>(), wc.data<T>(), nullptr, gx, /*input_grad=*/true);
       gx = nullptr;

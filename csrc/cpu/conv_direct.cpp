@@ -352,11 +352,16 @@ int64_t transposed_scratch(const ConvGeometry& g) {
 // input and one over the output: they pay when each transposed element carries enough work,
 // C_in / g * C_out / g * taps multiply-adds per pixel against C_in + C_out elements moved
 // (measured: 3x3 with 48 or more channels on each side, 1-thread AVX-512; 28 x 28 with 128
-// channels goes from 128 to 155 GFLOP/s, 112 x 112 with 32 channels from 124 back to 132).
-bool through_channels_last(const ConvGeometry& g) {
+// channels goes from 128 to 155 GFLOP/s, 112 x 112 with 32 channels from 124 back to 132). An
+// input gradient pays sooner: its padded band is wider than its output rows, and 32 output
+// channels tile the channels-first kernel poorly (3x3, 64 -> 32 channels on 11 x 11 -> 13 x 13:
+// 2.1 ms through the channels-first kernel, 1.5 ms transposed; the forward 32 -> 64 on
+// 13 x 13 -> 11 x 11 stays at 1.2 ms channels first against 1.3 ms transposed).
+bool through_channels_last(const ConvGeometry& g, bool input_grad) {
   if (g.channels_last) return false;
   const double work = (double)g.in_per_group() * g.out_per_group() * g.taps();
-  return g.stride_h != 1 || g.stride_w != 1 || work >= 200.0 * (g.in_channels + g.out_channels);
+  const double work_per_element = input_grad ? 100.0 : 200.0;
+  return g.stride_h != 1 || g.stride_w != 1 || work >= work_per_element * (g.in_channels + g.out_channels);
 }
 
 }  // namespace
@@ -380,7 +385,7 @@ bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
 template <class T>
 void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out,
                  bool input_grad) {
-  const bool transposed = through_channels_last(g);
+  const bool transposed = through_channels_last(g, input_grad);
   const bool kernel_last = g.channels_last || transposed;
   const PackedWeights<T> packed(g, w, input_grad, kernel_last);
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();

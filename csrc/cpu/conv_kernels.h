@@ -108,16 +108,16 @@ void im2col_nchw(const ConvGeometry& g, const T* image, int64_t p0, int64_t p1, 
   }
 }
 
-// image[c] += the gradient in rows of channels [c0, c1) of the (K, P) buffer for pixels [p0, p1).
+// image[c] += the gradient in rows of channels [c0, c1) of the buffer for pixels [p0, p1), whose
+// element (k, j) is at cols[k * k_stride + j * pixel_stride] as in im2col_nchw.
 // Different channels never touch the same input element, so threads may split the channels.
 template <class T>
 void col2im_nchw(const ConvGeometry& g, const T* cols, int64_t p0, int64_t p1, int64_t c0,
-                 int64_t c1, T* image) {
-  const int64_t n_cols = p1 - p0;
+                 int64_t c1, T* image, int64_t k_stride, int64_t pixel_stride) {
   for (int64_t k = c0 * g.taps(); k < c1 * g.taps(); ++k) {
     const int64_t c = k / g.taps(), ky = k / g.kernel_w % g.kernel_h, kx = k % g.kernel_w;
     T* plane = image + c * g.in_pixels();
-    const T* src = cols + k * n_cols;
+    const T* src = cols + k * k_stride;
     const int64_t col_offset = kx * g.dilation_w - g.pad_left;
     int64_t lo, hi;
     valid_columns(g.out_w, g.stride_w, col_offset, g.in_w, &lo, &hi);
@@ -125,12 +125,12 @@ void col2im_nchw(const ConvGeometry& g, const T* cols, int64_t p0, int64_t p1, i
       const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
       if (ih < 0 || ih >= g.in_h) return;
       const int64_t a = std::max(ow0, lo), b = std::max(a, std::min(ow1, hi));
-      const T* in = src + column - ow0;
+      const T* in = src + (column - ow0) * pixel_stride;
       T* dst = plane + ih * g.in_w + col_offset;
-      if (g.stride_w == 1) {
+      if (g.stride_w == 1 && pixel_stride == 1) {
         for (int64_t ow = a; ow < b; ++ow) dst[ow] += in[ow];
       } else {
-        for (int64_t ow = a; ow < b; ++ow) dst[ow * g.stride_w] += in[ow];
+        for (int64_t ow = a; ow < b; ++ow) dst[ow * g.stride_w] += in[ow * pixel_stride];
       }
     });
   }
@@ -220,6 +220,16 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, 
 template <class T>
 void conv_backward(const ConvGeometry& g, const T* grad, const T* x, const T* w, T* grad_x,
                    T* grad_w);
+
+// Small images (conv_gemm.cpp): whether g's images have so few output pixels that per-image GEMMs
+// would be a few columns wide, and the forward / backward that instead run each product once over
+// the batch (same contracts as conv_forward / conv_backward).
+bool conv_small_images(const ConvGeometry& g);
+template <class T>
+void conv_small_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out);
+template <class T>
+void conv_small_backward(const ConvGeometry& g, const T* grad, const T* x, const T* w, T* grad_x,
+                         T* grad_w);
 
 // ---- the direct channels-last driver (conv_direct.cpp; float and double) -------------------------
 
