@@ -166,18 +166,17 @@ class _ArraySource:
         self.op = op
         self.num_batches = math.ceil(num_samples / batch_size)
 
-    def _order(self):
-        """This pass's sample order as an int64 tensor, from ember's global generator (so
-        ember.manual_seed repeats it); 'batch' permutes batch-sized chunks and within them."""
+    def _shuffled_batches(self):
+        """This pass's batches as index tensors into the data, from ember's global generator (so
+        ember.manual_seed repeats them): slices of one permutation, or for shuffle='batch' the
+        batch-sized chunks in random order, each shuffled within (tf.keras's 'batch' mode)."""
         n, size = self.num_samples, self.batch_size
         generator = generator_or_global(None, self.op)
-        if self.shuffle == "batch":
-            starts = np.arange(0, n, size)[generator.permutation(self.num_batches)]
-            order = np.concatenate([start + generator.permutation(min(size, n - start)) for start in starts]
-                                   or [np.empty(0, np.int64)])
-        else:
-            order = generator.permutation(n)
-        return _C.from_numpy(order)
+        if self.shuffle != "batch":
+            order = _C.from_numpy(generator.permutation(n))
+            return (_C.getitem(order, slice(start, start + size)) for start in range(0, n, size))
+        starts = np.arange(0, n, size)[generator.permutation(self.num_batches)]
+        return (_C.from_numpy(start + generator.permutation(min(size, n - start))) for start in starts)
 
     def __iter__(self):
         x, y, sw, size = self.x, self.y, self.sample_weight, self.batch_size
@@ -187,9 +186,7 @@ class _ArraySource:
                 take = lambda t: _C.getitem(t, rows)  # noqa: E731  a view, no copy
                 yield (_map(take, x), _map(take, y), _map(take, sw))
             return
-        order = self._order()
-        for start in range(0, self.num_samples, size):
-            index = _C.getitem(order, slice(start, start + size))
+        for index in self._shuffled_batches():
             take = lambda t: _C.index_select(t, 0, index)  # noqa: E731
             yield (_map(take, x), _map(take, y), _map(take, sw))
 
