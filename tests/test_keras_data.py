@@ -1,9 +1,14 @@
-"""ember.keras._data: fit / evaluate / predict inputs as per-epoch iterators of ember batches."""
+"""The data side of ember.keras: fit / evaluate / predict inputs as per-epoch iterators of ember
+batches (keras/_data.py), utils.to_categorical and utils.plot_history."""
+import sys
+
 import numpy as np
 import pytest
 
 import ember
 from ember.keras import _data
+from ember.keras import callbacks as cbks
+from ember.keras import utils as kutils
 
 
 def epoch(iterator):
@@ -262,3 +267,53 @@ def test_class_weight_becomes_sample_weight():
         _data.EpochIterator(np.ones((4, 2)), y, sample_weight=np.ones(4), class_weight={0: 2.0})
     with pytest.raises(ValueError, match="class_weight is only supported for a model with a single output"):
         _data.EpochIterator(np.ones((4, 2)), [y, y], class_weight={0: 2.0})
+
+
+# ---- utils.to_categorical and plot_history -----------------------------------------------------
+@pytest.mark.parametrize("labels, num_classes, shape", [
+    ([0, 2, 1], None, (3, 3)), (np.array([[1], [0]]), None, (2, 2)), (np.array([[1, 0, 3]]), 5, (1, 3, 5)),
+    (np.int64(2), 4, (4,)), (np.array([1.0, 0.0]), 3, (2, 3)), (np.array([], dtype=np.int64), 3, (0, 3)),
+])
+def test_to_categorical_keras_semantics(labels, num_classes, shape):
+    out = kutils.to_categorical(labels, num_classes)
+    assert out.shape == shape and out.dtype == np.float32
+    flat = np.asarray(labels).reshape(-1).astype(np.int64)
+    np.testing.assert_array_equal(out.reshape(-1, shape[-1]), np.eye(shape[-1], dtype=np.float32)[flat])
+
+
+def test_to_categorical_ember_input_dtype_and_errors():
+    out = kutils.to_categorical(ember.tensor([2, 0]), 3)
+    assert isinstance(out, ember.Tensor) and out.dtype == ember.float32
+    assert out.tolist() == [[0, 0, 1], [1, 0, 0]]
+    assert kutils.to_categorical([1], 2, dtype="int64").dtype == np.int64
+    with pytest.raises(ValueError, match=r"label 3 is outside \[0, 3\) for num_classes=3"):
+        kutils.to_categorical([0, 3], num_classes=3)
+    with pytest.raises(ValueError, match=r"label -1 is outside \[0, 2\)"):
+        kutils.to_categorical([-1, 1])
+    with pytest.raises(ValueError, match="labels must be whole numbers.*1.5"):
+        kutils.to_categorical([1.5, 2.0])
+    with pytest.raises(TypeError, match="labels must be integers, got NumPy dtype <U3"):
+        kutils.to_categorical(["cat"])
+
+
+def test_plot_history_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    history = cbks.History()
+    history.history = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.6, 0.4], "accuracy": [0.5, 0.7, 0.9]}
+    history.epoch = [0, 1, 2]
+    for source, name in ((history, "h.png"), (history.history, "d.png")):
+        path = tmp_path / name
+        assert kutils.plot_history(source, path) == path
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="the history is empty"):
+        kutils.plot_history({}, tmp_path / "e.png")
+    with pytest.raises(TypeError, match="expected a History .* got list"):
+        kutils.plot_history([1.0, 0.5], tmp_path / "l.png")
+
+
+def test_plot_history_without_matplotlib(monkeypatch, tmp_path):
+    for module in ("matplotlib", "matplotlib.figure", "matplotlib.backends", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(ImportError, match=r'plot_history needs matplotlib, which is not installed: pip install "ember\[plot\]"'):
+        kutils.plot_history({"loss": [1.0]}, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
