@@ -52,6 +52,14 @@ def test_numpy_ember_and_list_inputs_agree(make):
     np.testing.assert_array_equal(yb, y)
 
 
+def test_other_array_types_are_read_through_numpy():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((5, 2))
+    (xb, yb, _), = epoch(_data.EpochIterator(torch.from_numpy(x), torch.arange(5)))
+    np.testing.assert_allclose(xb, x.astype(np.float32))
+    assert yb.dtype == np.int64 and yb.tolist() == list(range(5))
+
+
 @pytest.mark.parametrize("y, dtype", [
     (np.arange(6) % 3, np.int64), ((np.arange(6) % 3).reshape(6, 1), np.int64),
     (np.eye(3)[np.arange(6) % 3], np.float32), (np.arange(6).astype(np.int32), np.int32),

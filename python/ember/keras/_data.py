@@ -74,7 +74,8 @@ def _to_tensor(value, role, name, op):
 
 
 def _is_array(value):
-    return isinstance(value, (Tensor, np.ndarray))
+    """A tensor, a NumPy array or anything NumPy reads as one (pandas, other frameworks' tensors)."""
+    return isinstance(value, (Tensor, np.ndarray)) or hasattr(value, "__array__")
 
 
 def _convert(data, role, op):
@@ -165,6 +166,12 @@ class _ArraySource:
         self.shuffle = shuffle
         self.op = op
         self.num_batches = math.ceil(num_samples / batch_size)
+        first = (_leaves(x, "x") or [(None, None)])[0][1]
+        self.device = None if first is None or str(first.device) == "cpu" else first.device
+
+    def _on_device(self, index):
+        """Indices where the data lives (the order is drawn on the host)."""
+        return index if self.device is None else _C.to_device(index, self.device)
 
     def _shuffled_batches(self):
         """This pass's batches as index tensors into the data, from ember's global generator (so
@@ -173,10 +180,10 @@ class _ArraySource:
         n, size = self.num_samples, self.batch_size
         generator = generator_or_global(None, self.op)
         if self.shuffle != "batch":
-            order = _C.from_numpy(generator.permutation(n))
+            order = self._on_device(_C.from_numpy(generator.permutation(n)))
             return (_C.getitem(order, slice(start, start + size)) for start in range(0, n, size))
         starts = np.arange(0, n, size)[generator.permutation(self.num_batches)]
-        return (_C.from_numpy(start + generator.permutation(min(size, n - start))) for start in starts)
+        return (self._on_device(_C.from_numpy(start + generator.permutation(min(size, n - start)))) for start in starts)
 
     def __iter__(self):
         x, y, sw, size = self.x, self.y, self.sample_weight, self.batch_size
@@ -254,7 +261,7 @@ class _BatchSource:
 def _is_batch_source(x):
     if isinstance(x, (DataLoader, types.GeneratorType)):
         return True
-    if isinstance(x, (Tensor, np.ndarray, list, tuple, dict, str, bytes, numbers.Number)) or x is None:
+    if isinstance(x, (list, tuple, dict, str, bytes, numbers.Number)) or x is None or _is_array(x):
         return False
     return hasattr(x, "__iter__")
 
@@ -280,7 +287,7 @@ def _make_source(x, y, sample_weight, batch_size, shuffle, class_weight, op):
                 raise ValueError(f"{op}: when x is a {type(x).__name__} (a source of batches), `{name}` should "
                                  f"not be passed; {what} should be part of each batch it yields")
         return _BatchSource(x, class_weight, op)
-    if isinstance(x, (str, bytes, set)) or not (x is None or isinstance(x, (Tensor, np.ndarray, list, tuple, dict, numbers.Number))):
+    if isinstance(x, (str, bytes, set)) or not (x is None or _is_array(x) or isinstance(x, (list, tuple, dict, numbers.Number))):
         raise TypeError(f"{op}: unsupported type for x: {type(x).__name__}; pass NumPy arrays, ember tensors, "
                         "lists, an ember.data Dataset / DataLoader, or a generator of batches")
     x, y, sw = _convert(x, "x", op), _convert(y, "y", op), _convert(sample_weight, "sample_weight", op)
