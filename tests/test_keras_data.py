@@ -151,8 +151,16 @@ def test_empty_and_bad_inputs():
         _data.EpochIterator(np.ones((3, 1)), 1.0)
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         _data.EpochIterator(np.ones((3, 1)), batch_size=0)
+    with pytest.raises(TypeError, match="unsupported type for x: set"):
+        _data.EpochIterator({1.0, 2.0})
     with pytest.raises(ValueError, match="no input data"):
         _data.EpochIterator(None)
+    with pytest.raises(ValueError, match="fit: steps_per_epoch must be a positive integer, got 0"):
+        _data.EpochIterator(np.ones((3, 1)), steps_per_epoch=0)
+    with pytest.raises(ValueError, match="predict: steps must be a positive integer, got 1.5"):
+        _data.EpochIterator(np.ones((3, 1)), steps_per_epoch=1.5, op="predict")
+    with pytest.raises(ValueError, match="validation_steps must be a positive integer, got -1"):
+        _data.make_fit_iterators(np.ones((3, 1)), validation_steps=-1)
 
 
 # ---- validation --------------------------------------------------------------------------------

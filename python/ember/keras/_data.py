@@ -261,7 +261,7 @@ class _BatchSource:
 def _is_batch_source(x):
     if isinstance(x, (DataLoader, types.GeneratorType)):
         return True
-    if isinstance(x, (list, tuple, dict, str, bytes, numbers.Number)) or x is None or _is_array(x):
+    if isinstance(x, (list, tuple, dict, set, frozenset, str, bytes, numbers.Number)) or x is None or _is_array(x):
         return False
     return hasattr(x, "__iter__")
 
@@ -287,7 +287,7 @@ def _make_source(x, y, sample_weight, batch_size, shuffle, class_weight, op):
                 raise ValueError(f"{op}: when x is a {type(x).__name__} (a source of batches), `{name}` should "
                                  f"not be passed; {what} should be part of each batch it yields")
         return _BatchSource(x, class_weight, op)
-    if isinstance(x, (str, bytes, set)) or not (x is None or _is_array(x) or isinstance(x, (list, tuple, dict, numbers.Number))):
+    if not (x is None or _is_array(x) or isinstance(x, (list, tuple, dict, numbers.Number))):
         raise TypeError(f"{op}: unsupported type for x: {type(x).__name__}; pass NumPy arrays, ember tensors, "
                         "lists, an ember.data Dataset / DataLoader, or a generator of batches")
     x, y, sw = _convert(x, "x", op), _convert(y, "y", op), _convert(sample_weight, "sample_weight", op)
@@ -319,8 +319,12 @@ class EpochIterator:
     def __init__(self, x=None, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
                  shuffle=False, class_weight=None, op="fit", *, _source=None):
         self.op = op
-        self._source = _source or _make_source(x, y, sample_weight, batch_size, shuffle, class_weight, op)
-        self.steps_per_epoch = None if steps_per_epoch is None else _check_count(steps_per_epoch, "steps", op)
+        if _source is None:
+            _source = _make_source(x, y, sample_weight, batch_size, shuffle, class_weight, op)
+        self._source = _source
+        if steps_per_epoch is not None:
+            steps_per_epoch = _check_count(steps_per_epoch, "steps_per_epoch" if op == "fit" else "steps", op)
+        self.steps_per_epoch = steps_per_epoch
         self._iterator = None
         self._steps_seen = 0
         self.ran_out = False
@@ -397,6 +401,8 @@ def make_fit_iterators(x=None, y=None, sample_weight=None, batch_size=None, shuf
     fraction of in-memory arrays for validation, taken before shuffling.
     """
     op = "fit"
+    if validation_steps is not None:
+        _check_count(validation_steps, "validation_steps", op)
     validation_split = validation_split or 0.0
     if not isinstance(validation_split, numbers.Real) or not 0.0 <= validation_split < 1.0:
         raise ValueError(f"{op}: validation_split must be a float in [0, 1), got {validation_split!r}")
