@@ -248,7 +248,8 @@ def test_start_from_epoch_ignores_the_warm_up():
 
 def test_missing_monitor_warns_and_never_stops():
     stopper = cbks.EarlyStopping(monitor="val_accuracy", patience=0)
-    with pytest.warns(UserWarning, match=r"`val_accuracy` which is not available. Available metrics are: loss,val_loss"):
+    missing = r"`val_accuracy` which is not available. Available metrics are: loss,val_loss"
+    with pytest.warns(UserWarning, match=missing):
         _, run = fit(StandInModel(), [stopper], val_losses(1.0, 2.0, 3.0))
     assert run == 3
 
@@ -325,7 +326,8 @@ def test_checkpoint_max_mode_threshold_and_batch_frequency(tmp_path):
 
 
 def test_checkpoint_errors(tmp_path):
-    with pytest.raises(KeyError, match=r"Failed to format this callback filepath.*no val_acc in the logs \(available: epoch, loss, val_loss"):
+    unknown_field = r"Failed to format this callback filepath.*no val_acc in the logs \(available: epoch, loss, val_loss"
+    with pytest.raises(KeyError, match=unknown_field):
         fit(StandInModel(), [cbks.ModelCheckpoint(str(tmp_path / "{val_acc:.2f}.keras"))], val_losses(1.0))
     with pytest.raises(ValueError, match="save_freq"):
         cbks.ModelCheckpoint("x.keras", save_freq="daily")
@@ -451,7 +453,8 @@ def test_progbar_eta_while_running_and_elapsed_when_done(clock, terminal, capsys
     clock.now += 100  # the last 100 steps take 100 s in all
     bar.update(200, [("loss", 1.0)])
     final = ANSI.sub("", capsys.readouterr().out.split("\r")[-1])
-    assert final == "200/200 " + "━" * 20 + " 150s 751ms/step - loss: 1.0000\n"  # (150 - 0.5) / 199: the first step left out
+    # per step: (150 - 0.5) / 199, the first step left out
+    assert final == "200/200 " + "━" * 20 + " 150s 751ms/step - loss: 1.0000\n"
 
 
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (12.7, "12s"), (60, "60s"), (62, "1:02"), (3599, "59:59"),

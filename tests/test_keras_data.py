@@ -13,7 +13,10 @@ from ember.keras import utils as kutils
 
 def epoch(iterator):
     """One epoch as a list of (x, y, sample_weight) NumPy triples."""
-    numpy = lambda t: None if t is None else (tuple(v.numpy() for v in t) if isinstance(t, tuple) else t.numpy())  # noqa: E731
+    def numpy(t):
+        if t is None:
+            return None
+        return tuple(v.numpy() for v in t) if isinstance(t, tuple) else t.numpy()
     return [tuple(numpy(part) for part in batch) for _, batch in iterator]
 
 
@@ -330,6 +333,7 @@ def test_plot_history_writes_a_png(tmp_path):
 def test_plot_history_without_matplotlib(monkeypatch, tmp_path):
     for module in ("matplotlib", "matplotlib.figure", "matplotlib.backends", "matplotlib.backends.backend_agg"):
         monkeypatch.setitem(sys.modules, module, None)
-    with pytest.raises(ImportError, match=r'plot_history needs matplotlib, which is not installed: pip install "ember\[plot\]"'):
+    message = r'plot_history needs matplotlib, which is not installed: pip install "ember\[plot\]"'
+    with pytest.raises(ImportError, match=message):
         kutils.plot_history({"loss": [1.0]}, tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()

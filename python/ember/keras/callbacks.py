@@ -336,7 +336,8 @@ class LearningRateScheduler(Callback):
                 raise TypeError
             learning_rate = float(learning_rate)
         except (TypeError, ValueError):
-            raise ValueError(f"The output of the `schedule` function should be a float. Got: {learning_rate!r}") from None
+            raise ValueError("The output of the `schedule` function should be a float. "
+                             f"Got: {learning_rate!r}") from None
         optimizer.learning_rate = learning_rate
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
