@@ -1,2 +1,0 @@
-"""ember.datasets (being written)."""
-__all__ = []
