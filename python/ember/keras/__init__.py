@@ -7,8 +7,9 @@ compile / fit / evaluate / predict), built on ember.nn and the same kernels.
 """
 from . import activations, initializers, regularizers, layers, losses, metrics, optimizers, callbacks, utils
 from . import models
+from .. import datasets  # ember.keras.datasets.mnist, as in Keras
 from .models import *  # noqa: F401,F403  Sequential, Model, Input, load_model, ...
 from .models import __all__ as _models_all
 
-__all__ = ["activations", "initializers", "regularizers", "layers", "losses", "metrics", "optimizers",
+__all__ = ["datasets", "activations", "initializers", "regularizers", "layers", "losses", "metrics", "optimizers",
            "callbacks", "utils", "models", *_models_all]
