@@ -1,2 +1,312 @@
-"""ember.keras.trainer (being written)."""
-__all__ = []
+"""compile / fit / evaluate / predict: Keras's training loop, run by ember's autograd and kernels.
+
+`Trainer` is a base class of `ember.keras.Model`: it relies on the model being callable as
+`model(x, training=...)` and on `trainable_weights` and `losses` (the regularization penalties of
+the step's forward pass). A training step is what a hand-written PyTorch-style loop does -- forward,
+loss, backward, one fused optimizer call -- plus the bookkeeping Keras reports: a running mean of
+the loss weighted by batch size, the compiled metrics, and the callbacks' hooks (skipped when no
+callback acts per batch).
+
+Loss values in the logs include the regularization penalties, as Keras's do.
+"""
+import warnings
+
+import numpy as np
+
+from ..autograd import no_grad
+from . import _data
+from . import callbacks as callbacks_module
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
+
+__all__ = ["Trainer"]
+
+_LOGIT_ACTIVATIONS = {"softmax": "Softmax", "sigmoid": "Sigmoid"}
+# The batch size of the one-batch methods: all of x.
+_ONE_BATCH = 1 << 62
+
+
+class _MeanTracker:
+    """The running mean of per-batch values weighted by the batch size, in Python floats."""
+    __slots__ = ("total", "count")
+
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update(self, value, weight):
+        self.total += value * weight
+        self.count += weight
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+
+def _batch_size(x):
+    """Samples in a batch: the leading dimension of its first tensor."""
+    while isinstance(x, (tuple, list)):
+        x = x[0]
+    if isinstance(x, dict):
+        return _batch_size(next(iter(x.values())))
+    return x.shape[0] if x.ndim else 1
+
+
+def _numpy(y):
+    if isinstance(y, (tuple, list)):
+        return type(y)(_numpy(v) for v in y)
+    return y.numpy()
+
+
+class Trainer:
+    """compile / fit / evaluate / predict and their one-batch forms."""
+    optimizer = None
+    compiled = False
+    stop_training = False
+    history = None
+
+    # ---- compile --------------------------------------------------------------------------------------
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Sets the optimizer (a name or an instance), the loss (a name, a Loss or a callable
+        (y_true, y_pred) -> scalar tensor) and the metrics (names or Metric instances) that fit and
+        evaluate use. run_eagerly, steps_per_execution, jit_compile and auto_scale_loss are
+        accepted for compatibility: ember always runs eagerly."""
+        if loss_weights is not None:
+            raise NotImplementedError("compile: loss_weights (models with several outputs and losses) is not "
+                                      "supported; combine the outputs into one loss")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._loss_fn = None if loss is None else losses_module.get(loss)
+        self._compiled_metrics = [metrics_module.get(m, loss=self._loss_fn) for m in _as_list(metrics, "metrics")]
+        self._compiled_metrics += [metrics_module.get(m, loss=self._loss_fn)
+                                   for m in _as_list(weighted_metrics, "weighted_metrics")]
+        n_weighted = len(_as_list(weighted_metrics, "weighted_metrics"))
+        self._weighted = [False] * (len(self._compiled_metrics) - n_weighted) + [True] * n_weighted
+        self.compiled = True
+        self._warn_if_logits_meet_probabilities()
+
+    def _warn_if_logits_meet_probabilities(self):
+        """Keras's warning when a loss expecting logits follows a softmax or sigmoid output."""
+        if not getattr(self._loss_fn, "from_logits", False):
+            return
+        activation = getattr(self, "output_activation_name", None)
+        if activation in _LOGIT_ACTIVATIONS:
+            name = getattr(self._loss_fn, "name", type(self._loss_fn).__name__)
+            warnings.warn(f'"`{name}` received `from_logits=True`, but the `output` argument was produced by a '
+                          f'{_LOGIT_ACTIVATIONS[activation]} activation and thus does not represent logits. '
+                          f'Was this intended?', UserWarning, stacklevel=3)
+
+    def _check_compiled(self, op):
+        if not self.compiled:
+            raise RuntimeError(f"{op}: you must call `compile()` before using the model "
+                               f"(e.g. model.compile(optimizer='adam', loss='mse'))")
+        if self._loss_fn is None and op != "predict":
+            raise ValueError(f"{op}: the model was compiled without a loss; pass loss= to compile()")
+
+    @property
+    def metrics(self):
+        """The compiled metrics (the loss is tracked separately, as 'loss' in the logs)."""
+        return list(getattr(self, "_compiled_metrics", []))
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in self.metrics]
+
+    # ---- one batch ----------------------------------------------------------------------------------------
+
+    def _loss_value(self, y, y_pred, sample_weight):
+        """The compiled loss of a batch plus the model's regularization penalties."""
+        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if sample_weight is not None \
+            else self._loss_fn(y, y_pred)
+        penalties = self.losses
+        if penalties:
+            for penalty in penalties:
+                loss = loss + penalty
+        return loss
+
+    def _train_batch(self, x, y, sample_weight, params):
+        y_pred = self(x, training=True)
+        loss = self._loss_value(y, y_pred, sample_weight)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        self.optimizer.apply_gradients([(p.grad, p) for p in params])
+        return loss.item(), y_pred
+
+    def _test_batch(self, x, y, sample_weight):
+        with no_grad():
+            y_pred = self(x, training=False)
+            return self._loss_value(y, y_pred, sample_weight).item(), y_pred
+
+    def _update_metrics(self, y, y_pred, sample_weight):
+        if not self._compiled_metrics:
+            return
+        y_pred = y_pred.detach()
+        for metric, weighted in zip(self._compiled_metrics, self._weighted):
+            if weighted and sample_weight is not None:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+            else:
+                metric.update_state(y, y_pred)
+
+    def _logs(self, tracker, prefix=""):
+        logs = {prefix + "loss": tracker.result()}
+        for metric in self._compiled_metrics:
+            logs[prefix + metric.name] = float(metric.result())
+        return logs
+
+    def _reset_metrics(self):
+        for metric in self._compiled_metrics:
+            metric.reset_state()
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch; the loss (and metrics) of that batch."""
+        self._check_compiled("train_on_batch")
+        it = _data.EpochIterator(x, y, sample_weight, batch_size=_ONE_BATCH, class_weight=class_weight,
+                                 op="train_on_batch")
+        self._reset_metrics()
+        tracker = _MeanTracker()
+        params = self.trainable_weights
+        for _, (xb, yb, swb) in it:
+            loss, y_pred = self._train_batch(xb, yb, swb, params)
+            tracker.update(loss, _batch_size(xb))
+            self._update_metrics(yb, y_pred, swb)
+        return self._result(self._logs(tracker), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) of one batch, without training."""
+        self._check_compiled("test_on_batch")
+        self._reset_metrics()
+        return self._result(self._evaluate_iterator(
+            _data.EpochIterator(x, y, sample_weight, batch_size=_ONE_BATCH, op="test_on_batch"), None), return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's output for one batch, as a NumPy array."""
+        for _, (xb, _, _) in _data.EpochIterator(x, batch_size=_ONE_BATCH, op="predict_on_batch"):
+            with no_grad():
+                return _numpy(self(xb, training=False))
+        raise ValueError("predict_on_batch: x holds no samples")
+
+    def _result(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for m in self._compiled_metrics]
+        return values[0] if len(values) == 1 else values
+
+    # ---- fit ----------------------------------------------------------------------------------------------
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Trains for `epochs` epochs (from `initial_epoch`) and returns the History: x and y as NumPy
+        arrays, ember tensors or lists (batch_size 32 by default), or x as a dataset / generator of
+        (x, y[, sample_weight]) batches."""
+        self._check_compiled("fit")
+        train_it, val_it = _data.make_fit_iterators(
+            x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, validation_split=validation_split,
+            validation_data=validation_data, validation_batch_size=validation_batch_size,
+            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps, class_weight=class_weight)
+        cbl = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=epochs, steps=train_it.num_batches)
+        batch_hooks = cbl.needs_batch_hooks("train")
+        self.stop_training = False
+        params = self.trainable_weights
+        epoch_logs = {}
+        cbl.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            tracker = _MeanTracker()
+            cbl.on_epoch_begin(epoch)
+            seen = 0
+            for step, (xb, yb, swb) in train_it:
+                if batch_hooks:
+                    cbl.on_train_batch_begin(step)
+                loss, y_pred = self._train_batch(xb, yb, swb, params)
+                tracker.update(loss, _batch_size(xb))
+                self._update_metrics(yb, y_pred, swb)
+                seen += 1
+                if batch_hooks:
+                    cbl.on_train_batch_end(step, self._logs(tracker))
+                if self.stop_training:
+                    break
+            if seen == 0:
+                break
+            epoch_logs = self._logs(tracker)
+            if val_it is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_iterator(val_it, cbl, prefix="val_")
+                epoch_logs = {**dict(sorted(epoch_logs.items())), **dict(sorted(val_logs.items()))}
+            else:
+                epoch_logs = dict(sorted(epoch_logs.items()))
+            cbl.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training or train_it.ran_out:
+                break
+        cbl.on_train_end(epoch_logs)
+        return cbl.history
+
+    # ---- evaluate / predict -------------------------------------------------------------------------------
+
+    def _evaluate_iterator(self, it, cbl, prefix=""):
+        """Loss and metrics over one pass of `it`, with the test hooks of `cbl` (if any)."""
+        self._reset_metrics()
+        tracker = _MeanTracker()
+        batch_hooks = cbl is not None and cbl.needs_batch_hooks("test")
+        if cbl is not None:
+            cbl.on_test_begin()
+        for step, (xb, yb, swb) in it:
+            if batch_hooks:
+                cbl.on_test_batch_begin(step)
+            loss, y_pred = self._test_batch(xb, yb, swb)
+            tracker.update(loss, _batch_size(xb))
+            self._update_metrics(yb, y_pred, swb)
+            if batch_hooks:
+                cbl.on_test_batch_end(step, self._logs(tracker))
+        logs = self._logs(tracker, prefix)
+        if cbl is not None:
+            cbl.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """The loss over the data, or [loss, *metrics] when metrics were compiled (a dict with
+        return_dict=True)."""
+        self._check_compiled("evaluate")
+        it = _data.EpochIterator(x, y, sample_weight, batch_size=batch_size or 32, steps_per_epoch=steps,
+                                 op="evaluate")
+        cbl = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                            epochs=1, steps=it.num_batches)
+        logs = self._evaluate_iterator(it, cbl)
+        return self._result(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for x, batch by batch, as one NumPy array (a list of arrays for a
+        model with several outputs)."""
+        it = _data.EpochIterator(x, batch_size=batch_size or 32, steps_per_epoch=steps, op="predict")
+        cbl = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                            epochs=1, steps=it.num_batches)
+        batch_hooks = cbl.needs_batch_hooks("predict")
+        outputs = []
+        cbl.on_predict_begin()
+        with no_grad():
+            for step, (xb, _, _) in it:
+                if batch_hooks:
+                    cbl.on_predict_batch_begin(step)
+                out = _numpy(self(xb, training=False))
+                outputs.append(out)
+                if batch_hooks:
+                    cbl.on_predict_batch_end(step, {"outputs": out})
+        cbl.on_predict_end()
+        if not outputs:
+            raise ValueError("predict: the input yielded no batches")
+        if isinstance(outputs[0], (tuple, list)):
+            return [np.concatenate(parts) for parts in zip(*outputs)]
+        return np.concatenate(outputs)
+
+
+def _as_list(value, name):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, dict):
+        raise NotImplementedError(f"compile: {name} as a dict (per output) is not supported; pass a list")
+    return [value]
