@@ -188,6 +188,17 @@ template <class T>
 void pad_rows(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_rows, T* buffer,
               bool from_channels_first = false) {
   const int64_t C = g.in_channels, padded_w = g.in_w + g.pad_left + g.pad_right;
+  if (from_channels_first && g.pad_left == 0 && g.pad_right == 0) {
+    // Rows without side padding lie back to back: the image rows among them in one transpose.
+    const int64_t first = std::max<int64_t>(0, g.pad_top - row0);
+    const int64_t last = std::max(first, std::min(n_rows, g.in_h + g.pad_top - row0));
+    std::memset(buffer, 0, (size_t)(first * padded_w * C) * sizeof(T));
+    if (last > first)
+      to_channels_last(image, C, g.in_h, g.in_w, row0 + first - g.pad_top, row0 + last - g.pad_top,
+                       buffer + first * padded_w * C);
+    std::memset(buffer + last * padded_w * C, 0, (size_t)((n_rows - last) * padded_w * C) * sizeof(T));
+    return;
+  }
   for (int64_t r = 0; r < n_rows; ++r) {
     T* dst = buffer + r * padded_w * C;
     const int64_t ih = row0 + r - g.pad_top;
