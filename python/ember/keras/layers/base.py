@@ -1,0 +1,701 @@
+"""Layer: the base of every Keras-style layer and model, an ember.nn.Module with Keras's behaviour.
+
+- Weights come from `add_weight` (ember Parameters, registered on the module, tagged with the Keras
+  attributes `name`, `path`, `trainable` and `regularizer`); `weights` lists the layer's own weights
+  in creation order, trainable-at-creation first, then those of its sublayers, as Keras does.
+- The first call builds the layer from its input's shape (`build(input_shape)`); a call on
+  KerasTensors records a Node instead of computing (the functional API).
+- `training=None` means inference; a value given to an outer call reaches the layers it calls.
+- `losses`: weight-regularizer penalties from the current weights, plus the activity-regularizer and
+  add_loss penalties of the latest call, as scalar tensors with gradients.
+
+The call path is the per-step cost of training, so a built layer called on one ember tensor of its
+own dtype takes a short path: one shape check against its input spec, then `call`.
+"""
+import inspect
+import numbers
+import re
+
+import numpy as np
+
+from ... import _C
+from ... import _dtype
+from ...autograd import no_grad
+from ...nn.module import Module
+from ...nn.parameter import Parameter
+from .. import initializers, regularizers
+from .graph import KerasTensor, Node, flatten, is_shape, map_shapes, map_structure
+
+Tensor = _C.Tensor
+
+__all__ = ["Layer", "InputSpec"]
+
+_name_counts = {}
+
+
+def unique_name(prefix):
+    """'dense', then 'dense_1', 'dense_2', ... (Keras's automatic layer names)."""
+    count = _name_counts.get(prefix, 0)
+    _name_counts[prefix] = count + 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def reset_names():
+    """Restarts the automatic names (what keras.backend.clear_session does for them)."""
+    _name_counts.clear()
+
+
+def to_snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class _CallContext:
+    """State of the layer calls in progress (class attributes: the cheapest globals to read)."""
+    training = None  # the training flag of the enclosing call
+    depth = 0        # how many non-leaf layer calls are in progress
+    epoch = 0        # counts outermost calls; losses recorded during one belong to it
+
+
+class _Version:
+    """Bumped whenever weights, sublayers, trainability or regularizers change anywhere, so layers can
+    cache what they derive from them (weight lists, loss sources)."""
+    value = 0
+
+
+def _bump():
+    _Version.value += 1
+
+
+class InputSpec:
+    """What a layer accepts: ndim (exact), min_ndim, max_ndim, and axes {axis: size}."""
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None, name=None):
+        self.dtype, self.name = dtype, name
+        self.shape = None if shape is None else tuple(shape)
+        self.ndim = len(self.shape) if self.shape is not None else ndim
+        self.max_ndim, self.min_ndim = max_ndim, min_ndim
+        self.axes = {int(k): v for k, v in (axes or {}).items()}
+
+    def __repr__(self):
+        parts = [f"{k}={v}" for k, v in (("ndim", self.ndim), ("max_ndim", self.max_ndim), ("min_ndim", self.min_ndim),
+                                        ("axes", self.axes or None)) if v is not None]
+        return f"InputSpec({', '.join(parts)})"
+
+    def fast_check(self):
+        """(min_ndim, max_ndim, axis, size) for the call path's one-line check, or None when the spec
+        needs the full check (several axes)."""
+        axes = [(a, v) for a, v in self.axes.items() if v is not None]
+        if len(axes) > 1 or self.shape is not None:
+            return None
+        low, high = self.ndim or self.min_ndim or 0, self.ndim or self.max_ndim or 1 << 30
+        if not axes:
+            return low, high, None, None
+        axis, size = axes[0]
+        return max(low, axis + 1 if axis >= 0 else -axis), high, axis, size
+
+
+def _check_spec(layer_name, index, spec, shape):
+    """Raises Keras's ValueError when one input shape breaks one InputSpec."""
+    if shape is None or spec is None:
+        return
+    shape = tuple(shape)
+    ndim = len(shape)
+    start = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
+    if spec.ndim is not None and ndim != spec.ndim:
+        raise ValueError(start + f"expected ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}")
+    if spec.max_ndim is not None and ndim > spec.max_ndim:
+        raise ValueError(start + f"expected max_ndim={spec.max_ndim}, found ndim={ndim}. Full shape received: {shape}")
+    if spec.min_ndim is not None and ndim < spec.min_ndim:
+        raise ValueError(start + f"expected min_ndim={spec.min_ndim}, found ndim={ndim}. Full shape received: {shape}")
+    for axis, size in spec.axes.items():
+        if size is None:
+            continue
+        if not -ndim <= axis < ndim:
+            raise ValueError(start + f"expected axis {axis} of input shape to have value {size}, but received input "
+                             f"with shape {shape}")
+        if shape[axis] is not None and shape[axis] != size:
+            raise ValueError(start + f"expected axis {axis} of input shape to have value {size}, but received input "
+                             f"with shape {shape}")
+    if spec.shape is not None:
+        for want, got in zip(spec.shape, shape):
+            if want is not None and got is not None and want != got:
+                raise ValueError(start + f"expected shape={spec.shape}, found shape={shape}")
+
+
+def _standardize_shape(shape, what):
+    if shape is None:
+        return None
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        return (int(shape),)
+    try:
+        return tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a tuple of ints (None for unknown sizes), got {shape!r}") from None
+
+
+def _call_accepts_training(cls):
+    cached = cls.__dict__.get("_call_training_cache")
+    if cached is None:
+        params = inspect.signature(cls.call).parameters
+        cached = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+        setattr(cls, "_call_training_cache", cached)
+    return cached
+
+
+class Layer(Module):
+    """Base class of layers: create weights in `build(input_shape)` with `add_weight`, compute in
+    `call(inputs, training=None)`; call the layer, not `call`."""
+    # True for ember's own layers whose call() calls no other layer: their calls skip the call-context
+    # bookkeeping (training propagation, loss epochs) that only matters to layers containing layers
+    _leaf = False
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        # the constructor's arguments, for get_config of layers that do not write their own
+        object.__setattr__(obj, "_init_arguments", (args, kwargs))
+        return obj
+
+    def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
+        Module.__init__(self)
+        input_dim = kwargs.pop("input_dim", None)
+        input_shape = kwargs.pop("input_shape", None)
+        batch_size = kwargs.pop("batch_size", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self._dtype = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype, type(self).__name__)
+        self._trainable = bool(trainable)
+        self.built = False
+        self._own_trainable = []      # weights created trainable, in creation order
+        self._own_non_trainable = []  # weights created non-trainable
+        self._own_ids = set()
+        self._losses = []
+        self._loss_epoch = -1
+        self._call_epoch = -1
+        self._uses_add_loss = False
+        self._input_spec = None
+        self._fast = False
+        self._fast_spec = None
+        self._cache = {}
+        self._build_input_shape = None
+        self._output_shape = None
+        self._inbound_nodes = []
+        self._call_has_training = _call_accepts_training(type(self))
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = _standardize_shape(batch_input_shape, "batch_input_shape")
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + _standardize_shape(input_shape, "input_shape")
+        else:
+            self._batch_input_shape = None
+        self.activity_regularizer = activity_regularizer
+
+    # ---- attributes ----------------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if "_own_ids" in d and type(value) is Tensor and id(value) in d["_own_ids"]:
+            object.__setattr__(self, name, value)  # already registered by add_weight under its own name
+            return
+        if isinstance(value, Layer):
+            _bump()
+        elif isinstance(value, (list, tuple)) and value and "_modules" in d and all(isinstance(v, Layer) for v in value):
+            for i, layer in enumerate(value):  # tracked like Keras's lists of layers
+                self._modules[f"{name}[{i}]"] = layer
+            _bump()
+        Module.__setattr__(self, name, value)
+
+    @property
+    def activity_regularizer(self):
+        return self._activity_regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value):
+        object.__setattr__(self, "_activity_regularizer", regularizers.get(value))
+        _bump()
+        self._refresh_fast_path()
+
+    @property
+    def dtype(self):
+        """The weights' and computations' dtype, by name ('float32')."""
+        return self._dtype.name
+
+    compute_dtype = variable_dtype = dtype
+
+    @property
+    def input_spec(self):
+        return self._input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self._input_spec = value
+        self._refresh_fast_path()
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Sets trainability of this layer's weights and, recursively, of its sublayers' (Keras's
+        rule); frozen weights stop requiring gradients."""
+        value = bool(value)
+        self._trainable = value
+        for w in self._own_trainable:
+            w.trainable = value
+            w.requires_grad_(value)
+        for layer in self._sublayers():
+            layer.trainable = value
+        _bump()
+
+    @property
+    def supports_masking(self):
+        return False
+
+    # ---- weights --------------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
+                   constraint=None, name=None, autocast=True, aggregation=None):
+        """Creates a weight (an ember Parameter) initialized by `initializer`, registers it on the
+        layer and returns it. The defaults are Keras's: shape (), glorot_uniform for float weights."""
+        shape = () if shape is None else _standardize_shape(shape, "add_weight: shape")
+        if any(d is None for d in shape):
+            raise ValueError(f"Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
+                             f"Received: shape={shape} for variable {self.name}/{name}")
+        dtype = self._dtype if dtype is None else _dtype.as_dtype(dtype, "add_weight")
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
+        init = initializers.get(initializer)
+        with no_grad():
+            value = init(shape, dtype=dtype)
+        if type(value) is not Tensor:
+            value = _C.from_numpy(np.ascontiguousarray(value, dtype=_dtype.TO_NUMPY[dtype]))
+        if value.shape != shape:
+            raise ValueError(f"add_weight: the initializer of {self.name}/{name} returned shape {value.shape}, "
+                             f"expected {shape}")
+        if value.dtype is not dtype:
+            value = value.to(dtype)
+        trainable = bool(trainable)
+        weight = Parameter(value.contiguous(), requires_grad=trainable and self._trainable and dtype.is_floating_point)
+        weight.name = name or self._free_weight_name("variable")
+        weight.path = f"{self.name}/{weight.name}"
+        weight.trainable = trainable and self._trainable
+        weight.regularizer = regularizers.get(regularizer)
+        weight.constraint = constraint
+        key = weight.name.replace(".", "_")
+        if self.__dict__.get(key, 0) is None:
+            del self.__dict__[key]  # a placeholder such as `self.bias = None` set before build
+        self.register_parameter(self._free_weight_name(key), weight)
+        (self._own_trainable if trainable else self._own_non_trainable).append(weight)
+        self._own_ids.add(id(weight))
+        _bump()
+        return weight
+
+    add_variable = add_weight
+
+    def _free_weight_name(self, base):
+        """base, or base_1, base_2 ...: a name that no attribute or registered member of the layer has."""
+        taken = lambda n: n in self.__dict__ or hasattr(type(self), n) or n in self._modules  # noqa: E731
+        name, i = base, 0
+        while taken(name) or name in self._parameters:
+            i += 1
+            name = f"{base}_{i}"
+        return name
+
+    def _sublayers(self):
+        """Directly contained layers, in registration order, each once."""
+        seen, out = set(), []
+        for module in self._modules.values():
+            if isinstance(module, Layer) and id(module) not in seen:
+                seen.add(id(module))
+                out.append(module)
+        return out
+
+    def _flatten_layers(self, include_self=True):
+        """This layer (optionally) and every layer below it, depth first, each once."""
+        seen, out = set(), []
+
+        def visit(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            for child in layer._sublayers():
+                visit(child)
+        visit(self)
+        return out if include_self else out[1:]
+
+    def _cached(self, key, compute):
+        entry = self._cache.get(key)
+        if entry is None or entry[0] != _Version.value:
+            entry = (_Version.value, compute())
+            self._cache[key] = entry
+        return entry[1]
+
+    def _all_weights(self):
+        out, seen = [], set()
+        for layer in self._flatten_layers():
+            for w in layer._own_trainable + layer._own_non_trainable:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def weights(self):
+        """All weights: this layer's own (trainable-at-creation first), then its sublayers'."""
+        return list(self._cached("weights", self._all_weights))
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        return list(self._cached("trainable", lambda: [w for w in self._all_weights() if w.trainable]))
+
+    @property
+    def non_trainable_weights(self):
+        if not self._trainable:
+            return self.weights
+        return [w for w in self.weights if not w.trainable]
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        """Copies of the weights' values, as NumPy arrays in the order of `weights`."""
+        return [np.array(w.detach().cpu().numpy(), copy=True) for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights' values (in place: the Parameters keep their identity) from NumPy arrays
+        in the order of `weights`."""
+        mine = self.weights
+        weights = list(weights)
+        if len(mine) != len(weights):
+            raise ValueError(f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
+                             f"{len(weights)}, but the layer was expecting {len(mine)} weights.")
+        values = []
+        for w, value in zip(mine, weights):
+            arr = np.asarray(value.detach().cpu() if type(value) is Tensor else value)
+            if tuple(arr.shape) != w.shape:
+                raise ValueError(f"Layer {self.name} weight shape {w.shape} is not compatible with provided weight "
+                                 f"shape {tuple(arr.shape)}.")
+            values.append(np.ascontiguousarray(arr, dtype=_dtype.TO_NUMPY[w.dtype]))
+        with no_grad():
+            for w, arr in zip(mine, values):
+                _C.copy_(w, _C.from_numpy(arr))
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                             "You can build it manually via: `layer.build(input_shape)`.")
+        return int(sum(w.numel() for w in self.weights))
+
+    def _apply(self, fn, memo=None):
+        # Module._apply may replace parameters (a dtype change makes new tensors): follow them
+        memo = {} if memo is None else memo
+        Module._apply(self, fn, memo)
+        for registry in (self._own_trainable, self._own_non_trainable):
+            for i, w in enumerate(registry):
+                new = memo.get(id(w), (w, w))[1]
+                if new is not w:
+                    for attr in ("name", "path", "trainable", "regularizer", "constraint"):
+                        setattr(new, attr, getattr(w, attr))
+                    registry[i] = new
+        self._own_ids = {id(w) for w in self._own_trainable + self._own_non_trainable}
+        floats = [w for w in self._own_trainable + self._own_non_trainable if w.dtype.is_floating_point]
+        if floats:
+            self._dtype = floats[0].dtype
+        _bump()
+        return self
+
+    # ---- losses ----------------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Adds a scalar tensor to `losses` (call it from `call`); each call's penalties replace the
+        previous call's."""
+        epoch = _CallContext.epoch
+        if self._loss_epoch != epoch:
+            self._losses = []
+            self._loss_epoch = epoch
+        self._losses.extend(flatten(loss))
+        if not self._uses_add_loss:
+            self._uses_add_loss = True
+            _bump()
+            self._refresh_fast_path()
+
+    def _loss_sources(self):
+        layers = [layer for layer in self._flatten_layers()
+                  if layer._activity_regularizer is not None or layer._uses_add_loss]
+        regularized = [w for w in self.trainable_weights if getattr(w, "regularizer", None) is not None]
+        return layers, regularized
+
+    @property
+    def losses(self):
+        """Scalar tensors with gradients: penalties added during this layer's latest call (activity
+        regularizers, add_loss) by it and its sublayers, then the weight regularizers' penalties of
+        the current trainable weights."""
+        layers, regularized = self._cached("loss_sources", self._loss_sources)
+        if not layers and not regularized:
+            return []
+        epoch = self._call_epoch
+        out = []
+        for layer in layers:
+            if layer._losses and layer._loss_epoch == epoch:
+                out.extend(layer._losses)
+        out.extend(w.regularizer(w) for w in regularized)
+        return out
+
+    # ---- building ---------------------------------------------------------------------------------------
+    def build(self, input_shape):
+        """Creates the weights that depend on the input's shape; the default creates none."""
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        if self._input_spec is not None:
+            self._assert_input_compatibility(input_shape)
+        self.build(input_shape)
+        self.built = True
+        self._build_input_shape = input_shape
+        self._refresh_fast_path()
+
+    def build_from_config(self, config):
+        if config and "input_shape" in config and config["input_shape"] is not None:
+            shape = config["input_shape"]
+            self._maybe_build(tuple(shape) if is_shape(shape) else map_shapes(tuple, shape))
+        self.built = True
+        self._refresh_fast_path()
+
+    def get_build_config(self):
+        if self._build_input_shape is None:
+            return None
+        return {"input_shape": map_shapes(list, self._build_input_shape)}
+
+    def _refresh_fast_path(self):
+        d = self.__dict__
+        if "_input_spec" not in d:
+            return  # still in __init__
+        spec = self._input_spec
+        fast_spec = spec.fast_check() if isinstance(spec, InputSpec) else None
+        self._fast_spec = fast_spec
+        self._fast = bool(self.built and self._activity_regularizer is None and not self._uses_add_loss
+                          and (spec is None or fast_spec is not None))
+
+    def _assert_input_compatibility(self, shapes):
+        spec = self._input_spec
+        if spec is None:
+            return
+        if isinstance(spec, (list, tuple)):
+            shapes = [shapes] if is_shape(shapes) else list(shapes)
+            if len(shapes) != len(spec):
+                raise ValueError(f'Layer "{self.name}" expects {len(spec)} input(s), but it received {len(shapes)} '
+                                 "input tensors.")
+            for i, (s, shape) in enumerate(zip(spec, shapes)):
+                _check_spec(self.name, i, s, shape)
+            return
+        _check_spec(self.name, 0, spec, shapes if is_shape(shapes) else flatten_shapes(shapes)[0])
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for an input shape (None for unknown sizes). This default runs `call` on
+        zeros of that shape (unknown sizes taken as 1); layers override it with the formula."""
+        def zeros(shape):
+            return _C.full([1 if d is None else d for d in shape], 0.0, self._dtype, None)
+
+        inputs = map_shapes(zeros, input_shape)
+        with no_grad():
+            if self._call_has_training:
+                outputs = self.call(inputs, training=False)
+            else:
+                outputs = self.call(inputs)
+        first = flatten_shapes(input_shape)[0]
+        unknown_batch = len(first) > 0 and first[0] is None
+
+        def shape_of(t):
+            shape = tuple(t.shape)
+            return (None,) + shape[1:] if unknown_batch and shape else shape
+        return map_structure(shape_of, outputs)
+
+    def compute_output_spec(self, input_shape):
+        return map_shapes(lambda s: KerasTensor(s, self.dtype), self.compute_output_shape(input_shape))
+
+    # ---- calling ------------------------------------------------------------------------------------------
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` method implemented.")
+
+    def forward(self, *args, **kwargs):
+        return self(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        # The short path: a built layer, one ember tensor of the layer's dtype, nothing to record
+        if self._fast and len(args) == 1 and type(args[0]) is Tensor:
+            x = args[0]
+            if x.dtype is self._dtype:
+                spec = self._fast_spec
+                if spec is not None:
+                    shape = x.shape
+                    ndim = len(shape)
+                    if ndim < spec[0] or ndim > spec[1] or (spec[2] is not None and shape[spec[2]] != spec[3]):
+                        _check_spec(self.name, 0, self._input_spec, shape)
+                if self._leaf and (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+                    if self._call_has_training:
+                        training = kwargs.get("training") if kwargs else None
+                        return self.call(x, training=_CallContext.training if training is None else training)
+                    return self.call(x)
+                return self._call_in_context(args, kwargs)
+        return self._full_call(args, kwargs)
+
+    def _call_in_context(self, args, kwargs):
+        """call() with the training flag resolved (explicit, else the enclosing call's) and made the
+        context of the layers it calls."""
+        ctx = _CallContext
+        training = kwargs.pop("training", None) if kwargs else None
+        outer = ctx.training
+        if training is None:
+            training = outer
+        if ctx.depth == 0:
+            ctx.epoch += 1
+        self._call_epoch = ctx.epoch
+        ctx.depth += 1
+        ctx.training = training
+        try:
+            if training is not None and self._call_has_training:
+                kwargs["training"] = training
+            outputs = self.call(*args, **kwargs)
+            if self._activity_regularizer is not None:
+                for out in flatten(outputs):
+                    if type(out) is Tensor:
+                        self.add_loss(self._activity_regularizer(out))
+            return outputs
+        finally:
+            ctx.depth -= 1
+            ctx.training = outer
+
+    def _full_call(self, args, kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"Layer {self.name}: call it with the input tensor(s) as first argument")
+            args = (kwargs.pop("inputs"),)
+        if any(isinstance(t, KerasTensor) for t in flatten(args[0])):
+            return self._symbolic_call(args, kwargs)
+        inputs = map_structure(self._convert_input, args[0])
+        args = (inputs,) + tuple(args[1:])
+        shapes = map_structure(lambda t: tuple(t.shape) if type(t) is Tensor else None, inputs)
+        if not self.built:
+            self._maybe_build(shapes)
+        if self._input_spec is not None:
+            self._assert_input_compatibility(shapes)
+        return self._call_in_context(args, kwargs)
+
+    def _convert_input(self, x):
+        """Arrays and numbers become ember tensors of the layer's dtype; float tensors of another
+        float dtype are cast to it (Keras's autocast)."""
+        if type(x) is Tensor:
+            if x.dtype is not self._dtype and x.dtype.is_floating_point and self._dtype.is_floating_point:
+                return x.to(self._dtype)
+            return x
+        if x is None or isinstance(x, (str, bytes)):
+            return x
+        if isinstance(x, (np.ndarray, np.generic, numbers.Number)) or hasattr(x, "__array__"):
+            arr = np.asarray(x)
+            if arr.dtype.kind in "biuf" and self._dtype.is_floating_point:
+                return _C.from_numpy(np.ascontiguousarray(arr, dtype=_dtype.TO_NUMPY[self._dtype]))
+            return _C.from_numpy(np.ascontiguousarray(arr))
+        return x
+
+    def _symbolic_call(self, args, kwargs):
+        inputs = args[0]
+        shapes = map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
+        if not self.built:
+            self._maybe_build(shapes)
+        if self._input_spec is not None:
+            self._assert_input_compatibility(shapes)
+        kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+        outputs = map_shapes(lambda s: KerasTensor(s, self.dtype, name=unique_name("keras_tensor")),
+                             self.compute_output_shape(shapes))
+        Node(self, args, kwargs, outputs)
+        if self._output_shape is None:
+            self._output_shape = map_structure(lambda t: t.shape, outputs)
+        return outputs
+
+    # ---- configuration ----------------------------------------------------------------------------------
+    def get_config(self):
+        """The constructor arguments that recreate the layer (without its weights)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        cls = type(self)
+        if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
+            config.update(_auto_config(self))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @property
+    def output_shape(self):
+        """The output shape recorded when the layer was built in a model (None for unknown sizes)."""
+        if self._output_shape is None:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined output shape.")
+        return self._output_shape
+
+    @property
+    def input(self):
+        node = self._inbound_nodes[0] if self._inbound_nodes else None
+        if node is None:
+            raise AttributeError(f"Layer {self.name} is not connected, no input to return.")
+        tensors = node.input_tensors if node.input_tensors else node.output_tensors
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    @property
+    def output(self):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has no inbound nodes.")
+        tensors = self._inbound_nodes[0].output_tensors
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def flatten_shapes(shapes):
+    """The shapes inside a shape or a nesting of shapes, as a flat list."""
+    if is_shape(shapes):
+        return [tuple(shapes)]
+    if isinstance(shapes, dict):
+        return [s for key in sorted(shapes) for s in flatten_shapes(shapes[key])]
+    return [s for item in shapes for s in flatten_shapes(item)]
+
+
+def _json_value(value):
+    return value is None or isinstance(value, (bool, int, float, str)) or (
+        isinstance(value, (list, tuple)) and all(_json_value(v) for v in value)) or (
+        isinstance(value, dict) and all(isinstance(k, str) and _json_value(v) for k, v in value.items()))
+
+
+def _auto_config(layer):
+    """A custom layer's constructor arguments, when they are plain JSON values (Keras's automatic config)."""
+    args, kwargs = layer._init_arguments
+    try:
+        bound = inspect.signature(type(layer).__init__).bind(layer, *args, **kwargs)
+    except TypeError:
+        bound = None
+    config = {}
+    if bound is not None:
+        for name, value in list(bound.arguments.items())[1:]:
+            param = inspect.signature(type(layer).__init__).parameters[name]
+            if param.kind is param.VAR_KEYWORD:
+                config.update(value)
+            elif param.kind is not param.VAR_POSITIONAL:
+                config[name] = value
+    for name, value in config.items():
+        if not _json_value(value):
+            raise NotImplementedError(f"Layer {type(layer).__name__} was created with argument {name}={value!r}, which "
+                                      "cannot be saved automatically; implement get_config() (and from_config() if "
+                                      "needed) on the class")
+    return config
