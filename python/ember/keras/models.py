@@ -11,7 +11,7 @@ node's inputs come first. Training (compile / fit / evaluate / predict) comes fr
 """
 from .. import _C
 from ..autograd import no_grad
-from .layers.base import Layer, _bump, flatten_shapes
+from .layers.base import Layer, _bump, _CallContext, flatten_shapes
 from .layers.core import activation_name
 from .layers.graph import KerasTensor, flatten, map_shapes, map_structure, pack_like
 from .layers.input_layer import Input, InputLayer
@@ -322,7 +322,7 @@ class Sequential(Model):
         self._modules[str(len(self._stack))] = layer
         self._stack.append(layer)
         self.built = False
-        self._fast = False
+        self._fast = None
         _bump()
         if rebuild:
             self._maybe_rebuild()
@@ -334,7 +334,7 @@ class Sequential(Model):
         layer = self._stack.pop()
         del self._modules[str(len(self._stack))]
         self.built = False
-        self._fast = False
+        self._fast = None
         _bump()
         if rebuild:
             self._maybe_rebuild()
@@ -378,6 +378,21 @@ class Sequential(Model):
         for layer in self._stack:
             x = layer(x)
         return x
+
+    def _call_in_context(self, args, kwargs):
+        # A stack of ember's own leaf layers that ignore the training flag and record no losses
+        # (Dense, Conv2D, pooling, Flatten, ...) needs no call context: run it directly
+        plain = self.__dict__.get("_plain")
+        if plain is None or plain[0] != _CallContext.version:
+            plain = (_CallContext.version, all(layer._leaf and not layer._call_has_training and layer._fast is not None
+                                               for layer in self._stack))
+            self.__dict__["_plain"] = plain
+        if plain[1] and (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+            x = args[0]
+            for layer in self._stack:
+                x = layer(x)
+            return x
+        return Model._call_in_context(self, args, kwargs)
 
     def compute_output_shape(self, input_shape):
         shape = input_shape

@@ -50,21 +50,25 @@ def to_snake_case(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-class _CallContext:
-    """State of the layer calls in progress (class attributes: the cheapest globals to read)."""
-    training = None  # the training flag of the enclosing call
-    depth = 0        # how many non-leaf layer calls are in progress
-    epoch = 0        # counts outermost calls; losses recorded during one belong to it
+class _CallState:
+    """State of the layer calls in progress. One instance: storing to its slots is cheaper than to
+    class attributes (which invalidate the type's caches), and the call path stores on every call."""
+    __slots__ = ("training", "depth", "epoch", "version")
+
+    def __init__(self):
+        self.training = None  # the training flag of the enclosing call
+        self.depth = 0        # how many non-leaf layer calls are in progress
+        self.epoch = 0        # counts outermost calls; losses recorded during one belong to it
+        # bumped whenever weights, sublayers, trainability or regularizers change anywhere, so that
+        # layers can cache what they derive from them (weight lists, loss sources)
+        self.version = 0
 
 
-class _Version:
-    """Bumped whenever weights, sublayers, trainability or regularizers change anywhere, so layers can
-    cache what they derive from them (weight lists, loss sources)."""
-    value = 0
+_CallContext = _CallState()
 
 
 def _bump():
-    _Version.value += 1
+    _CallContext.version += 1
 
 
 class InputSpec:
@@ -90,7 +94,7 @@ class InputSpec:
             return None
         low, high = self.ndim or self.min_ndim or 0, self.ndim or self.max_ndim or 1 << 30
         if not axes:
-            return low, high, None, None
+            return (low, high, None, None) if low or high != 1 << 30 else (0, 0, None, None)
         axis, size = axes[0]
         return max(low, axis + 1 if axis >= 0 else -axis), high, axis, size
 
@@ -176,11 +180,9 @@ class Layer(Module):
         self._own_ids = set()
         self._losses = []
         self._loss_epoch = -1
-        self._call_epoch = -1
         self._uses_add_loss = False
         self._input_spec = None
-        self._fast = False
-        self._fast_spec = None
+        self._fast = None
         self._cache = {}
         self._build_input_shape = None
         self._output_shape = None
@@ -331,8 +333,8 @@ class Layer(Module):
 
     def _cached(self, key, compute):
         entry = self._cache.get(key)
-        if entry is None or entry[0] != _Version.value:
-            entry = (_Version.value, compute())
+        if entry is None or entry[0] != _CallContext.version:
+            entry = (_CallContext.version, compute())
             self._cache[key] = entry
         return entry[1]
 
@@ -435,13 +437,13 @@ class Layer(Module):
 
     @property
     def losses(self):
-        """Scalar tensors with gradients: penalties added during this layer's latest call (activity
-        regularizers, add_loss) by it and its sublayers, then the weight regularizers' penalties of
-        the current trainable weights."""
+        """Scalar tensors with gradients: penalties recorded (activity regularizers, add_loss) by this
+        layer and its sublayers during the latest outermost layer call, then the weight regularizers'
+        penalties of the current trainable weights."""
         layers, regularized = self._cached("loss_sources", self._loss_sources)
         if not layers and not regularized:
             return []
-        epoch = self._call_epoch
+        epoch = _CallContext.epoch
         out = []
         for layer in layers:
             if layer._losses and layer._loss_epoch == epoch:
@@ -477,14 +479,24 @@ class Layer(Module):
         return {"input_shape": map_shapes(list, self._build_input_shape)}
 
     def _refresh_fast_path(self):
+        """Sets `_fast`, what the call path needs in one tuple: None (take the full path: not built,
+        or losses to record, or an input spec it cannot check in one line), or (dtype, min_ndim,
+        max_ndim, axis, size, in_context) where min_ndim 0 means no shape check, axis None no size
+        check, and in_context whether call() may call other layers (training flag and loss epoch
+        to set up)."""
         d = self.__dict__
         if "_input_spec" not in d:
             return  # still in __init__
         spec = self._input_spec
-        fast_spec = spec.fast_check() if isinstance(spec, InputSpec) else None
-        self._fast_spec = fast_spec
-        self._fast = bool(self.built and self._activity_regularizer is None and not self._uses_add_loss
-                          and (spec is None or fast_spec is not None))
+        check = spec.fast_check() if isinstance(spec, InputSpec) else (0, 0, None, None)
+        if (not self.built or self._activity_regularizer is not None or self._uses_add_loss or check is None
+                or (spec is not None and not isinstance(spec, InputSpec))):
+            fast = None
+        else:
+            fast = (self._dtype,) + check + (not self._leaf,)
+        if fast != d.get("_fast"):
+            object.__setattr__(self, "_fast", fast)
+            _bump()  # containers cache what they derive from their layers' call paths
 
     def _assert_input_compatibility(self, shapes):
         spec = self._input_spec
@@ -531,22 +543,28 @@ class Layer(Module):
         return self(*args, **kwargs)
 
     def __call__(self, *args, **kwargs):
-        # The short path: a built layer, one ember tensor of the layer's dtype, nothing to record
-        if self._fast and len(args) == 1 and type(args[0]) is Tensor:
+        # The short path: a built layer, one ember tensor of the layer's dtype, nothing to record.
+        # fast = (dtype, min_ndim, max_ndim, axis, size, in_context): see _refresh_fast_path
+        fast = self._fast
+        if fast is not None and len(args) == 1:
             x = args[0]
-            if x.dtype is self._dtype:
-                spec = self._fast_spec
-                if spec is not None:
+            if type(x) is Tensor and x.dtype is fast[0]:
+                if fast[1]:
                     shape = x.shape
                     ndim = len(shape)
-                    if ndim < spec[0] or ndim > spec[1] or (spec[2] is not None and shape[spec[2]] != spec[3]):
+                    if ndim < fast[1] or ndim > fast[2] or (fast[3] is not None and shape[fast[3]] != fast[4]):
                         _check_spec(self.name, 0, self._input_spec, shape)
-                if self._leaf and (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+                if fast[5]:
+                    return self._call_in_context(args, kwargs)
+                if not kwargs:
                     if self._call_has_training:
-                        training = kwargs.get("training") if kwargs else None
+                        return self.call(x, training=_CallContext.training)
+                    return self.call(x)
+                if len(kwargs) == 1 and "training" in kwargs:
+                    if self._call_has_training:
+                        training = kwargs["training"]
                         return self.call(x, training=_CallContext.training if training is None else training)
                     return self.call(x)
-                return self._call_in_context(args, kwargs)
         return self._full_call(args, kwargs)
 
     def _call_in_context(self, args, kwargs):
@@ -559,7 +577,6 @@ class Layer(Module):
             training = outer
         if ctx.depth == 0:
             ctx.epoch += 1
-        self._call_epoch = ctx.epoch
         ctx.depth += 1
         ctx.training = training
         try:
