@@ -41,7 +41,7 @@ def _as_array(name, value):
     if arr.dtype.newbyteorder("=") not in _TO_CODE:
         raise TypeError(f"safetensors: tensor {name!r} has dtype {arr.dtype}, which the format cannot hold "
                         f"(supported: {', '.join(str(d) for d in _TO_CODE)})")
-    return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    return np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")
 
 
 def save(tensors, metadata=None):
@@ -139,7 +139,7 @@ def _to_tensor(name, arr, device):
             arr = arr.astype(np.int32 if arr.dtype.itemsize < 4 else np.int64)
         else:
             arr = arr.astype(np.int64)
-    t = _C.from_numpy(np.ascontiguousarray(arr))
+    t = _C.from_numpy(np.asarray(arr, order="C"))
     return t if device is None or str(device) == "cpu" else t.to(device)
 
 

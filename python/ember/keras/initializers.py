@@ -54,7 +54,7 @@ def _shape_list(shape):
 
 
 def _from_numpy(values, dtype):
-    return _C.from_numpy(np.ascontiguousarray(values, dtype=_dtype.TO_NUMPY[dtype]))
+    return _C.from_numpy(np.asarray(values, dtype=_dtype.TO_NUMPY[dtype], order="C"))
 
 
 class Initializer:

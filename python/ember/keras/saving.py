@@ -325,7 +325,7 @@ def _assign_weights(model, arrays, source, skip_mismatch=False):
                 continue
             raise ValueError(f"load_weights: weight {key} ({w.path}) has shape {w.shape} in the model but "
                              f"{tuple(value.shape)} in {source}")
-        assignments.append((w, np.ascontiguousarray(value, dtype=_dtype.TO_NUMPY[w.dtype])))
+        assignments.append((w, np.asarray(value, dtype=_dtype.TO_NUMPY[w.dtype], order="C")))
     with no_grad():
         for w, value in assignments:
             _C.copy_(w, _C.from_numpy(value))

@@ -275,7 +275,7 @@ class Layer(Module):
         with no_grad():
             value = init(shape, dtype=dtype)
         if type(value) is not Tensor:
-            value = _C.from_numpy(np.ascontiguousarray(value, dtype=_dtype.TO_NUMPY[dtype]))
+            value = _C.from_numpy(np.array(value, dtype=_dtype.TO_NUMPY[dtype], order="C"))  # our own copy
         if value.shape != shape:
             raise ValueError(f"add_weight: the initializer of {self.name}/{name} returned shape {value.shape}, "
                              f"expected {shape}")
@@ -386,7 +386,7 @@ class Layer(Module):
             if tuple(arr.shape) != w.shape:
                 raise ValueError(f"Layer {self.name} weight shape {w.shape} is not compatible with provided weight "
                                  f"shape {tuple(arr.shape)}.")
-            values.append(np.ascontiguousarray(arr, dtype=_dtype.TO_NUMPY[w.dtype]))
+            values.append(np.asarray(arr, dtype=_dtype.TO_NUMPY[w.dtype], order="C"))
         with no_grad():
             for w, arr in zip(mine, values):
                 _C.copy_(w, _C.from_numpy(arr))
@@ -620,8 +620,8 @@ class Layer(Module):
         if isinstance(x, (np.ndarray, np.generic, numbers.Number)) or hasattr(x, "__array__"):
             arr = np.asarray(x)
             if arr.dtype.kind in "biuf" and self._dtype.is_floating_point:
-                return _C.from_numpy(np.ascontiguousarray(arr, dtype=_dtype.TO_NUMPY[self._dtype]))
-            return _C.from_numpy(np.ascontiguousarray(arr))
+                return _C.from_numpy(np.asarray(arr, dtype=_dtype.TO_NUMPY[self._dtype], order="C"))
+            return _C.from_numpy(np.asarray(arr, order="C"))
         return x
 
     def _symbolic_call(self, args, kwargs):
@@ -645,8 +645,7 @@ class Layer(Module):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
-        cls = type(self)
-        if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
+        if _written_by_user(type(self), "__init__") and not _written_by_user(type(self), "get_config"):
             config.update(_auto_config(self))
         return config
 
@@ -687,6 +686,14 @@ def flatten_shapes(shapes):
     if isinstance(shapes, dict):
         return [s for key in sorted(shapes) for s in flatten_shapes(shapes[key])]
     return [s for item in shapes for s in flatten_shapes(item)]
+
+
+def _written_by_user(cls, method):
+    """Whether the class that defines `method` for cls is outside ember.keras (a user's subclass)."""
+    for klass in cls.__mro__:
+        if method in klass.__dict__:
+            return not klass.__module__.startswith("ember.keras")
+    return False
 
 
 def _json_value(value):

@@ -91,7 +91,7 @@ class _Pooling2D(Layer):
         scale = self.pool_size[0] * self.pool_size[1] / np.outer(counts[0], counts[1])
         if self._channels_last:
             scale = scale[:, :, None]
-        return _C.from_numpy(np.ascontiguousarray(scale, dtype=np.float64)).to(dtype)
+        return _C.from_numpy(np.asarray(scale, dtype=np.float64, order="C")).to(dtype)
 
     def _pad(self, x, pads):
         fill = float("-inf") if self._kind == "max" else 0.0
