@@ -382,3 +382,12 @@ def test_json_round_trip_and_clone():
         assert rebuilt.count_params() == model.count_params()
     clone = models.clone_model(mnist_convnet())
     assert clone.count_params() == 34826
+
+
+def test_model_dtype_follows_its_layers():
+    model = models.Sequential([layers.Dense(3, input_shape=(2,), dtype="float64"), layers.Dense(1, dtype="float64")])
+    out = model(ember.ones(4, 2, dtype=ember.float64))
+    assert out.dtype == ember.float64
+    x = RNG.standard_normal((4, 2))
+    np.testing.assert_allclose(model(x).numpy(), model(t(x, np.float64)).numpy(), rtol=1e-15)  # no float32 detour
+    assert models.Sequential([layers.Dense(1, input_shape=(2,))])(np.ones((3, 2))).dtype == ember.float32

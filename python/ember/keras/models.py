@@ -9,6 +9,8 @@
 A functional model runs the Nodes recorded by layer calls on KerasTensors, in an order where every
 node's inputs come first. Training (compile / fit / evaluate / predict) comes from Trainer.
 """
+import numpy as np
+
 from .. import _C
 from ..autograd import no_grad
 from .layers.base import Layer, _bump, _CallContext, flatten_shapes
@@ -30,6 +32,7 @@ def _zeros_like_shape(shape, dtype):
 class Model(Layer, Trainer):
     """A layer with training methods. Model(inputs, outputs) builds a functional model from
     KerasTensors; subclass it and define call() for a model written in Python."""
+    _autocast = False
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
@@ -55,6 +58,12 @@ class Model(Layer, Trainer):
             if inputs is None or outputs is None:
                 raise ValueError("A functional Model needs both `inputs` and `outputs`")
             self._init_graph(inputs, outputs)
+
+    def _convert_input(self, x):
+        # NumPy floats keep their precision here: the model's first layers cast to their own dtype
+        if type(x) is not Tensor and isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64):
+            return _C.from_numpy(np.asarray(x, order="C"))
+        return Layer._convert_input(self, x)
 
     # ---- what the training loop reads -------------------------------------------------------------
     @property

@@ -153,6 +153,9 @@ class Layer(Module):
     # True for ember's own layers whose call() calls no other layer: their calls skip the call-context
     # bookkeeping (training propagation, loss epochs) that only matters to layers containing layers
     _leaf = False
+    # whether float tensors of another float dtype are cast to the layer's (models leave that to
+    # their layers, so a model accepts what its first layers accept)
+    _autocast = True
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
@@ -481,9 +484,9 @@ class Layer(Module):
     def _refresh_fast_path(self):
         """Sets `_fast`, what the call path needs in one tuple: None (take the full path: not built,
         or losses to record, or an input spec it cannot check in one line), or (dtype, min_ndim,
-        max_ndim, axis, size, in_context) where min_ndim 0 means no shape check, axis None no size
-        check, and in_context whether call() may call other layers (training flag and loss epoch
-        to set up)."""
+        max_ndim, axis, size, in_context) where dtype is the input dtype taken as it is (None: any),
+        min_ndim 0 means no shape check, axis None no size check, and in_context whether call() may
+        call other layers (training flag and loss epoch to set up)."""
         d = self.__dict__
         if "_input_spec" not in d:
             return  # still in __init__
@@ -493,7 +496,7 @@ class Layer(Module):
                 or (spec is not None and not isinstance(spec, InputSpec))):
             fast = None
         else:
-            fast = (self._dtype,) + check + (not self._leaf,)
+            fast = (self._dtype if self._autocast else None,) + check + (not self._leaf,)
         if fast != d.get("_fast"):
             object.__setattr__(self, "_fast", fast)
             _bump()  # containers cache what they derive from their layers' call paths
@@ -548,7 +551,7 @@ class Layer(Module):
         fast = self._fast
         if fast is not None and len(args) == 1:
             x = args[0]
-            if type(x) is Tensor and x.dtype is fast[0]:
+            if type(x) is Tensor and (fast[0] is None or x.dtype is fast[0]):
                 if fast[1]:
                     shape = x.shape
                     ndim = len(shape)
@@ -612,7 +615,8 @@ class Layer(Module):
         """Arrays and numbers become ember tensors of the layer's dtype; float tensors of another
         float dtype are cast to it (Keras's autocast)."""
         if type(x) is Tensor:
-            if x.dtype is not self._dtype and x.dtype.is_floating_point and self._dtype.is_floating_point:
+            if (self._autocast and x.dtype is not self._dtype and x.dtype.is_floating_point
+                    and self._dtype.is_floating_point):
                 return x.to(self._dtype)
             return x
         if x is None or isinstance(x, (str, bytes)):
