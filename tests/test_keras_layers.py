@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import ember
-from conftest import TOL
+from conftest import TOL, noncontiguous
 from ember.keras import activations, initializers, layers, regularizers
 from ember.keras.layers.base import reset_names
 
@@ -483,6 +483,18 @@ def test_batch_normalization_axes_gradients_and_frozen():
 
 
 # ---- the Layer machinery ---------------------------------------------------------------------------------
+
+def test_layers_accept_non_contiguous_inputs():
+    x = RNG.standard_normal((3, 6, 5, 4))
+    for layer in (layers.Dense(3, dtype="float64"), layers.Conv2D(2, 3, padding="same", dtype="float64"),
+                  layers.MaxPooling2D(padding="same", dtype="float64"), layers.AveragePooling2D(dtype="float64"),
+                  layers.BatchNormalization(dtype="float64"), layers.Flatten(dtype="float64"),
+                  layers.GlobalAveragePooling2D(dtype="float64")):
+        expected = layer(t(x, np.float64), training=True).numpy()
+        strided = noncontiguous(x)
+        assert not strided.is_contiguous()
+        close(layer(strided, training=True), expected, ember.float64)
+
 
 def test_automatic_names_follow_keras():
     names = [layers.Dense(1).name, layers.Dense(1).name, layers.Conv2D(1, 1).name, layers.MaxPooling2D().name,

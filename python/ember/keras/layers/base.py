@@ -253,7 +253,8 @@ class Layer(Module):
         self._trainable = value
         for w in self._own_trainable:
             w.trainable = value
-            w.requires_grad_(value)
+            if w.dtype.is_floating_point:
+                w.requires_grad_(value)
         for layer in self._sublayers():
             layer.trainable = value
         _bump()
