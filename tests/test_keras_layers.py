@@ -594,3 +594,12 @@ def test_configs_round_trip():
         config = layer.get_config()
         clone = type(layer).from_config(config)
         assert clone.get_config() == config
+
+
+def test_direct_build_gives_the_short_call_path():
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    assert layer.built and layer._fast is not None
+    assert layer(ember.ones(4, 3)).shape == (4, 2)
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 3"):
+        layer(ember.ones(4, 2))

@@ -216,6 +216,16 @@ class Layer(Module):
         Module.__setattr__(self, name, value)
 
     @property
+    def built(self):
+        return self._built
+
+    @built.setter
+    def built(self, value):
+        # a layer built by a direct build() call (not through a first call) gets its short call path too
+        object.__setattr__(self, "_built", bool(value))
+        self._refresh_fast_path()
+
+    @property
     def activity_regularizer(self):
         return self._activity_regularizer
 
