@@ -13,7 +13,7 @@ import ember
 import ember as tf
 import ember.nn.functional as F
 from ember.keras import layers, models, saving
-from ember.keras.layers.base import reset_names
+from ember.keras.layers.utils import reset_names
 
 RNG = np.random.default_rng(11)
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import _C
 from ..autograd import no_grad
-from .layers.base import Layer, _bump, _CallContext, flatten_shapes
+from .layers.base import Layer, _bump, _CallContext
+from .layers.utils import flatten_shapes
 from .layers.core import activation_name
 from .layers.graph import KerasTensor, flatten, map_shapes, map_structure, pack_like
 from .layers.input_layer import Input, InputLayer
@@ -75,7 +76,8 @@ class Model(Layer, Trainer):
         layers = self.layers
         if index is not None:
             if not -len(layers) <= index < len(layers):
-                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has {len(layers)} layers.")
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has {len(layers)} "
+                                 "layers.")
             return layers[index]
         for layer in layers:
             if layer.name == name:

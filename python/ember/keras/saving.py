@@ -24,7 +24,7 @@ from .. import _C
 from .. import _dtype
 from .. import io as _io
 from ..autograd import no_grad
-from .layers.base import to_snake_case
+from .layers.utils import to_snake_case
 from .layers.graph import KerasTensor, flatten, map_structure
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "serialize_keras_object",

@@ -6,7 +6,7 @@
     y = layers.MaxPooling2D()(y)
     y = layers.Dense(10, activation="softmax")(layers.Flatten()(y))
 """
-from .base import InputSpec, Layer
+from .base import Layer
 from .conv import Conv2D
 from .core import Activation, Dense, Dropout, Flatten, Reshape
 from .graph import KerasTensor
@@ -15,6 +15,7 @@ from .merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtr
                     maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
+from .utils import InputSpec
 
 # Keras's aliases
 Convolution2D = Conv2D

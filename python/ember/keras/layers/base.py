@@ -14,7 +14,6 @@ own dtype takes a short path: one shape check against its input spec, then `call
 """
 import inspect
 import numbers
-import re
 
 import numpy as np
 
@@ -25,29 +24,12 @@ from ...nn.module import Module
 from ...nn.parameter import Parameter
 from .. import initializers, regularizers
 from .graph import KerasTensor, Node, flatten, is_shape, map_shapes, map_structure
+from .utils import (InputSpec, auto_config, check_spec, flatten_shapes, standardize_shape, to_snake_case, unique_name,
+                    written_by_user)
 
 Tensor = _C.Tensor
 
 __all__ = ["Layer", "InputSpec"]
-
-_name_counts = {}
-
-
-def unique_name(prefix):
-    """'dense', then 'dense_1', 'dense_2', ... (Keras's automatic layer names)."""
-    count = _name_counts.get(prefix, 0)
-    _name_counts[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def reset_names():
-    """Restarts the automatic names (what keras.backend.clear_session does for them)."""
-    _name_counts.clear()
-
-
-def to_snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class _CallState:
@@ -69,73 +51,6 @@ _CallContext = _CallState()
 
 def _bump():
     _CallContext.version += 1
-
-
-class InputSpec:
-    """What a layer accepts: ndim (exact), min_ndim, max_ndim, and axes {axis: size}."""
-
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None, name=None):
-        self.dtype, self.name = dtype, name
-        self.shape = None if shape is None else tuple(shape)
-        self.ndim = len(self.shape) if self.shape is not None else ndim
-        self.max_ndim, self.min_ndim = max_ndim, min_ndim
-        self.axes = {int(k): v for k, v in (axes or {}).items()}
-
-    def __repr__(self):
-        parts = [f"{k}={v}" for k, v in (("ndim", self.ndim), ("max_ndim", self.max_ndim), ("min_ndim", self.min_ndim),
-                                        ("axes", self.axes or None)) if v is not None]
-        return f"InputSpec({', '.join(parts)})"
-
-    def fast_check(self):
-        """(min_ndim, max_ndim, axis, size) for the call path's one-line check, or None when the spec
-        needs the full check (several axes)."""
-        axes = [(a, v) for a, v in self.axes.items() if v is not None]
-        if len(axes) > 1 or self.shape is not None:
-            return None
-        low, high = self.ndim or self.min_ndim or 0, self.ndim or self.max_ndim or 1 << 30
-        if not axes:
-            return (low, high, None, None) if low or high != 1 << 30 else (0, 0, None, None)
-        axis, size = axes[0]
-        return max(low, axis + 1 if axis >= 0 else -axis), high, axis, size
-
-
-def _check_spec(layer_name, index, spec, shape):
-    """Raises Keras's ValueError when one input shape breaks one InputSpec."""
-    if shape is None or spec is None:
-        return
-    shape = tuple(shape)
-    ndim = len(shape)
-    start = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
-    if spec.ndim is not None and ndim != spec.ndim:
-        raise ValueError(start + f"expected ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}")
-    if spec.max_ndim is not None and ndim > spec.max_ndim:
-        raise ValueError(start + f"expected max_ndim={spec.max_ndim}, found ndim={ndim}. Full shape received: {shape}")
-    if spec.min_ndim is not None and ndim < spec.min_ndim:
-        raise ValueError(start + f"expected min_ndim={spec.min_ndim}, found ndim={ndim}. Full shape received: {shape}")
-    for axis, size in spec.axes.items():
-        if size is None:
-            continue
-        if not -ndim <= axis < ndim:
-            raise ValueError(start + f"expected axis {axis} of input shape to have value {size}, but received input "
-                             f"with shape {shape}")
-        if shape[axis] is not None and shape[axis] != size:
-            raise ValueError(start + f"expected axis {axis} of input shape to have value {size}, but received input "
-                             f"with shape {shape}")
-    if spec.shape is not None:
-        for want, got in zip(spec.shape, shape):
-            if want is not None and got is not None and want != got:
-                raise ValueError(start + f"expected shape={spec.shape}, found shape={shape}")
-
-
-def _standardize_shape(shape, what):
-    if shape is None:
-        return None
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        return (int(shape),)
-    try:
-        return tuple(None if d is None else int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a tuple of ints (None for unknown sizes), got {shape!r}") from None
 
 
 def _call_accepts_training(cls):
@@ -194,9 +109,9 @@ class Layer(Module):
         if input_dim is not None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
-            self._batch_input_shape = _standardize_shape(batch_input_shape, "batch_input_shape")
+            self._batch_input_shape = standardize_shape(batch_input_shape, "batch_input_shape")
         elif input_shape is not None:
-            self._batch_input_shape = (batch_size,) + _standardize_shape(input_shape, "input_shape")
+            self._batch_input_shape = (batch_size,) + standardize_shape(input_shape, "input_shape")
         else:
             self._batch_input_shape = None
         self.activity_regularizer = activity_regularizer
@@ -209,7 +124,8 @@ class Layer(Module):
             return
         if isinstance(value, Layer):
             _bump()
-        elif isinstance(value, (list, tuple)) and value and "_modules" in d and all(isinstance(v, Layer) for v in value):
+        elif (isinstance(value, (list, tuple)) and value and "_modules" in d
+              and all(isinstance(v, Layer) for v in value)):
             for i, layer in enumerate(value):  # tracked like Keras's lists of layers
                 self._modules[f"{name}[{i}]"] = layer
             _bump()
@@ -278,7 +194,7 @@ class Layer(Module):
                    constraint=None, name=None, autocast=True, aggregation=None):
         """Creates a weight (an ember Parameter) initialized by `initializer`, registers it on the
         layer and returns it. The defaults are Keras's: shape (), glorot_uniform for float weights."""
-        shape = () if shape is None else _standardize_shape(shape, "add_weight: shape")
+        shape = () if shape is None else standardize_shape(shape, "add_weight: shape")
         if any(d is None for d in shape):
             raise ValueError(f"Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
                              f"Received: shape={shape} for variable {self.name}/{name}")
@@ -522,9 +438,9 @@ class Layer(Module):
                 raise ValueError(f'Layer "{self.name}" expects {len(spec)} input(s), but it received {len(shapes)} '
                                  "input tensors.")
             for i, (s, shape) in enumerate(zip(spec, shapes)):
-                _check_spec(self.name, i, s, shape)
+                check_spec(self.name, i, s, shape)
             return
-        _check_spec(self.name, 0, spec, shapes if is_shape(shapes) else flatten_shapes(shapes)[0])
+        check_spec(self.name, 0, spec, shapes if is_shape(shapes) else flatten_shapes(shapes)[0])
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape (None for unknown sizes). This default runs `call` on
@@ -567,7 +483,7 @@ class Layer(Module):
                     shape = x.shape
                     ndim = len(shape)
                     if ndim < fast[1] or ndim > fast[2] or (fast[3] is not None and shape[fast[3]] != fast[4]):
-                        _check_spec(self.name, 0, self._input_spec, shape)
+                        check_spec(self.name, 0, self._input_spec, shape)
                 if fast[5]:
                     return self._call_in_context(args, kwargs)
                 if not kwargs:
@@ -660,8 +576,8 @@ class Layer(Module):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
-        if _written_by_user(type(self), "__init__") and not _written_by_user(type(self), "get_config"):
-            config.update(_auto_config(self))
+        if written_by_user(type(self), "__init__") and not written_by_user(type(self), "get_config"):
+            config.update(auto_config(self))
         return config
 
     @classmethod
@@ -692,49 +608,3 @@ class Layer(Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def flatten_shapes(shapes):
-    """The shapes inside a shape or a nesting of shapes, as a flat list."""
-    if is_shape(shapes):
-        return [tuple(shapes)]
-    if isinstance(shapes, dict):
-        return [s for key in sorted(shapes) for s in flatten_shapes(shapes[key])]
-    return [s for item in shapes for s in flatten_shapes(item)]
-
-
-def _written_by_user(cls, method):
-    """Whether the class that defines `method` for cls is outside ember.keras (a user's subclass)."""
-    for klass in cls.__mro__:
-        if method in klass.__dict__:
-            return not klass.__module__.startswith("ember.keras")
-    return False
-
-
-def _json_value(value):
-    return value is None or isinstance(value, (bool, int, float, str)) or (
-        isinstance(value, (list, tuple)) and all(_json_value(v) for v in value)) or (
-        isinstance(value, dict) and all(isinstance(k, str) and _json_value(v) for k, v in value.items()))
-
-
-def _auto_config(layer):
-    """A custom layer's constructor arguments, when they are plain JSON values (Keras's automatic config)."""
-    args, kwargs = layer._init_arguments
-    try:
-        bound = inspect.signature(type(layer).__init__).bind(layer, *args, **kwargs)
-    except TypeError:
-        bound = None
-    config = {}
-    if bound is not None:
-        for name, value in list(bound.arguments.items())[1:]:
-            param = inspect.signature(type(layer).__init__).parameters[name]
-            if param.kind is param.VAR_KEYWORD:
-                config.update(value)
-            elif param.kind is not param.VAR_POSITIONAL:
-                config[name] = value
-    for name, value in config.items():
-        if not _json_value(value):
-            raise NotImplementedError(f"Layer {type(layer).__name__} was created with argument {name}={value!r}, which "
-                                      "cannot be saved automatically; implement get_config() (and from_config() if "
-                                      "needed) on the class")
-    return config

@@ -12,7 +12,8 @@ import numbers
 
 from ..._fn.conv import conv as _conv
 from .. import activations, initializers, regularizers
-from .base import InputSpec, Layer
+from .base import Layer
+from .utils import InputSpec
 from .core import _ActivationMixin, _data_format
 
 __all__ = ["Conv2D", "normalize_tuple", "same_padding", "conv_output_length"]

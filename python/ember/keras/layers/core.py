@@ -11,7 +11,8 @@ from ... import _C
 from ..._fn.common import Function, _Mode
 from ...nn import functional as F
 from .. import activations, initializers, regularizers
-from .base import InputSpec, Layer
+from .base import Layer
+from .utils import InputSpec
 
 Tensor = _C.Tensor
 
@@ -80,7 +81,8 @@ class Dense(_ActivationMixin, Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: units={units}")
+            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
+                             f"units={units}")
         self.units = units
         self.activation = activation
         self.use_bias = bool(use_bias)
@@ -233,18 +235,17 @@ class Reshape(Layer):
         """target_shape with its -1 filled in for an input shape (None while the input size is unknown)."""
         size = _known_product(input_shape[1:])
         target = self.target_shape
+        unchanged = f"Reshape: the total size of the tensor must be unchanged: input_shape={tuple(input_shape)}"
         known = math.prod(d for d in target if d != -1)
         if -1 not in target:
             if size is not None and size != known:
-                raise ValueError(f"Reshape: the total size of the tensor must be unchanged: input_shape={tuple(input_shape)} "
-                                 f"has {size} elements per sample, target_shape={target} has {known}")
+                raise ValueError(f"{unchanged} has {size} elements per sample, target_shape={target} has {known}")
             return target
         if size is None:
             return tuple(None if d == -1 else d for d in target)
         if known == 0 or size % known:
-            raise ValueError(f"Reshape: the total size of the tensor must be unchanged: input_shape={tuple(input_shape)} "
-                             f"has {size} elements per sample, which target_shape={target} cannot hold (not a multiple "
-                             f"of {known})")
+            raise ValueError(f"{unchanged} has {size} elements per sample, which target_shape={target} cannot hold "
+                             f"(not a multiple of {known})")
         return tuple(size // known if d == -1 else d for d in target)
 
     def call(self, inputs):

@@ -1,7 +1,8 @@
 """Input(shape) and the InputLayer behind it: the symbolic entry point of functional models (and an
 optional first entry of Sequential models, which then build at once)."""
 from ... import _dtype
-from .base import Layer, _standardize_shape
+from .base import Layer
+from .utils import standardize_shape
 from .graph import KerasTensor, Node
 
 __all__ = ["InputLayer", "Input"]
@@ -21,9 +22,9 @@ class InputLayer(Layer):
         if batch_shape is not None:
             if shape is not None:
                 raise ValueError("You cannot pass both `shape` and `batch_shape` at the same time.")
-            batch_shape = _standardize_shape(batch_shape, "Input batch_shape")
+            batch_shape = standardize_shape(batch_shape, "Input batch_shape")
         else:
-            batch_shape = (batch_size,) + _standardize_shape(shape, "Input shape")
+            batch_shape = (batch_size,) + standardize_shape(shape, "Input shape")
         self.batch_shape = batch_shape
         self.built = True
         self._output_shape = batch_shape

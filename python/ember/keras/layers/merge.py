@@ -134,8 +134,8 @@ class Concatenate(_Merge):
         ndim = len(shapes[0])
         axis = self.axis + ndim if self.axis < 0 else self.axis
         if any(len(s) != ndim for s in shapes) or not 0 <= axis < ndim:
-            raise ValueError(f"A `Concatenate` layer should be called on inputs of the same rank, with axis={self.axis} "
-                             f"inside it. Received: input_shape={shapes}")
+            raise ValueError(f"A `Concatenate` layer should be called on inputs of the same rank, with "
+                             f"axis={self.axis} inside it. Received: input_shape={shapes}")
         out = list(shapes[0])
         for s in shapes[1:]:
             for d in range(ndim):

@@ -14,7 +14,8 @@ from ..._fn.common import Function, _Mode
 from ..._fn.norm import batch_norm as _batch_norm
 from ...autograd import no_grad
 from .. import initializers, regularizers
-from .base import InputSpec, Layer
+from .base import Layer
+from .utils import InputSpec
 
 __all__ = ["BatchNormalization"]
 

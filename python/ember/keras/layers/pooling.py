@@ -15,7 +15,8 @@ import numpy as np
 from ... import _C
 from ... import functional_ops as _ops
 from ..._fn import pool as _pool
-from .base import InputSpec, Layer
+from .base import Layer
+from .utils import InputSpec
 from .conv import normalize_tuple, same_padding
 from .core import _data_format
 
