@@ -391,3 +391,21 @@ def test_model_dtype_follows_its_layers():
     x = RNG.standard_normal((4, 2))
     np.testing.assert_allclose(model(x).numpy(), model(t(x, np.float64)).numpy(), rtol=1e-15)  # no float32 detour
     assert models.Sequential([layers.Dense(1, input_shape=(2,))])(np.ones((3, 2))).dtype == ember.float32
+
+
+def test_nested_models(tmp_path):
+    block = models.Sequential([layers.Dense(4, activation="relu"), layers.Dense(4)], name="block")
+    inputs = layers.Input(shape=(3,))
+    encoder = models.Model(inputs, layers.Dense(4)(inputs), name="encoder")
+    outer_in = layers.Input(shape=(3,))
+    outputs = layers.Dense(1)(block(encoder(outer_in)))
+    model = models.Model(outer_in, outputs)
+    x = t(RNG.standard_normal((5, 3)))
+    expected = model.layers[-1](block(encoder(x))).numpy()
+    np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-6)
+    assert model.count_params() == 16 + 20 + 20 + 5
+    stacked = models.Sequential([layers.Input(shape=(3,)), models.Sequential([layers.Dense(2)]), layers.Dense(1)])
+    assert stacked.output_shape == (None, 1) and stacked.count_params() == 8 + 3
+    for m in (model, stacked):
+        m.save(tmp_path / "nested.keras")
+        np.testing.assert_array_equal(models.load_model(tmp_path / "nested.keras")(x).numpy(), m(x).numpy())

@@ -103,7 +103,8 @@ class Model(Layer, Trainer):
     def build(self, input_shape):
         """A subclassed model builds its layers by running call() once on zeros of that shape."""
         if self._graph is None and type(self).call is not Model.call:
-            inputs = map_shapes(lambda s: _zeros_like_shape(s, self._dtype), input_shape)
+            # one sample is enough to create the weights
+            inputs = map_shapes(lambda s: _zeros_like_shape((1,) + s[1:] if s else s, self._dtype), input_shape)
             with no_grad():
                 self._call_in_context((inputs,), {"training": False})
         self.built = True
