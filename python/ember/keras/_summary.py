@@ -13,6 +13,9 @@
 A functional model whose graph is not a simple chain gets a fourth column, "Connected to". Columns
 widen to fit their longest entry.
 """
+from .layers.base import Layer
+from .layers.input_layer import InputLayer
+
 __all__ = ["print_summary", "readable_memory_size"]
 
 
@@ -39,7 +42,6 @@ def _weight_bytes(weights):
 
 def _graph_rows(model):
     """(name (type), output shape, params, connected to) of a functional model, one per layer."""
-    from .layers.input_layer import InputLayer
     graph = model._graph
     nodes = [t.node for t in graph["inputs"]] + graph["nodes"]
     node_ids = {id(n) for n in nodes}
@@ -62,7 +64,6 @@ def _graph_rows(model):
 
 
 def print_summary(model, line_length=None, print_fn=None):
-    from .layers.base import Layer
     print_fn = print_fn or print
     if model._graph is not None:
         rows, connected = _graph_rows(model)

@@ -9,6 +9,8 @@
 A functional model runs the Nodes recorded by layer calls on KerasTensors, in an order where every
 node's inputs come first. Training (compile / fit / evaluate / predict) comes from Trainer.
 """
+import json
+
 import numpy as np
 
 from .. import _C
@@ -19,6 +21,8 @@ from .layers.core import activation_name
 from .layers.graph import KerasTensor, flatten, map_shapes, map_structure, pack_like
 from .layers.input_layer import Input, InputLayer
 from .trainer import Trainer
+from . import saving
+from ._summary import print_summary
 
 Tensor = _C.Tensor
 
@@ -204,42 +208,33 @@ class Model(Layer, Trainer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
         """Prints Keras's table of layers, output shapes and parameter counts (print_fn(line) per line)."""
-        from ._summary import print_summary
         print_summary(self, line_length=line_length, print_fn=print_fn)
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Writes the architecture (config JSON) and the weights (safetensors) to one zip file."""
-        from .saving import save_model
-        save_model(self, filepath, overwrite=overwrite)
+        saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
         """Writes the weights to a safetensors file."""
-        from .saving import save_weights
-        save_weights(self, filepath, overwrite=overwrite)
+        saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Reads weights saved by save_weights (or save) into this model, in place."""
-        from .saving import load_weights
-        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def to_json(self, **kwargs):
-        import json
-        from .saving import serialize_keras_object
-        return json.dumps(serialize_keras_object(self), **kwargs)
+        return json.dumps(saving.serialize_keras_object(self), **kwargs)
 
     def get_config(self):
         if self._graph is not None:
-            from .saving import functional_config
-            return functional_config(self)
+            return saving.functional_config(self)
         return Layer.get_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         if "layers" in config and "output_layers" in config:
-            from .saving import functional_from_config
-            return functional_from_config(cls, config, custom_objects)
-        from .saving import construct_from_config
-        return construct_from_config(cls, config)
+            return saving.functional_from_config(cls, config, custom_objects)
+        return saving.construct_from_config(cls, config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -426,7 +421,6 @@ class Sequential(Model):
         return self._stack[-1] if self._stack else None
 
     def get_config(self):
-        from .saving import serialize_keras_object
         layers = []
         if self._input_layer is not None or self._build_input_shape is not None:
             batch_shape = (self._input_layer.batch_shape if self._input_layer is not None
@@ -435,7 +429,7 @@ class Sequential(Model):
                            "config": {"batch_shape": list(batch_shape), "dtype": self.dtype, "sparse": False,
                                       "name": self._input_layer.name if self._input_layer else "input_layer"},
                            "registered_name": None})
-        layers += [serialize_keras_object(layer) for layer in self._stack]
+        layers += [saving.serialize_keras_object(layer) for layer in self._stack]
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers}
         if self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
@@ -443,13 +437,12 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from .saving import deserialize_keras_object
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for layer_config in config.get("layers", []):
             if layer_config.get("class_name") == "InputLayer":
                 model.add(InputLayer(**layer_config["config"]), rebuild=False)
             else:
-                model.add(deserialize_keras_object(layer_config, custom_objects), rebuild=False)
+                model.add(saving.deserialize_keras_object(layer_config, custom_objects), rebuild=False)
         model._maybe_rebuild()
         if not model.built and config.get("build_input_shape") is not None:
             model._maybe_build(tuple(config["build_input_shape"]))
@@ -459,8 +452,7 @@ class Sequential(Model):
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved by model.save(filepath): architecture, weights and (when the training side
     provides it) the compile configuration."""
-    from .saving import load_model as _load
-    return _load(filepath, custom_objects=custom_objects, compile=compile)
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
 def save_model(model, filepath, overwrite=True, **kwargs):
@@ -469,15 +461,12 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 def model_from_json(json_string, custom_objects=None):
     """A new (freshly initialized) model from the architecture that model.to_json() wrote."""
-    import json
-    from .saving import deserialize_keras_object
-    return deserialize_keras_object(json.loads(json_string), custom_objects)
+    return saving.deserialize_keras_object(json.loads(json_string), custom_objects)
 
 
 def clone_model(model, input_tensors=None, clone_function=None):
     """A model of the same architecture with newly initialized weights."""
-    from .saving import deserialize_keras_object, serialize_keras_object
     if input_tensors is not None or clone_function is not None:
         raise NotImplementedError("clone_model: input_tensors and clone_function are not supported")
-    return deserialize_keras_object(serialize_keras_object(model))
+    return saving.deserialize_keras_object(saving.serialize_keras_object(model))
 

@@ -26,6 +26,7 @@ from .. import io as _io
 from ..autograd import no_grad
 from .layers.utils import to_snake_case
 from .layers.graph import KerasTensor, flatten, map_structure
+from .layers.input_layer import InputLayer
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "serialize_keras_object",
            "deserialize_keras_object", "register_keras_serializable", "get_custom_objects", "custom_object_scope",
@@ -199,7 +200,6 @@ def _restructure(kind, tensors):
 
 
 def functional_from_config(cls, config, custom_objects=None):
-    from .layers.input_layer import InputLayer
     created, outputs_of = {}, {}
     pending = []
     for entry in config["layers"]:

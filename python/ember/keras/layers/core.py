@@ -24,16 +24,17 @@ class _DenseFunction(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, bias):
-        ctx.save_for_backward(x, kernel)
-        return _C.linear(x, _C.transpose(kernel, 0, 1), bias)
+        weight = _C.transpose(kernel, 0, 1)  # the (out, in) view the linear kernels take; backward reuses it
+        ctx.save_for_backward(x, weight)
+        return _C.linear(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad):
-        x, kernel = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         need_x, need_kernel, need_bias = ctx.needs_input_grad
         grad_x = grad_kernel = grad_bias = None
         if need_x or need_bias:
-            grad_x, _, grad_bias = _C.linear_backward(grad, x, _C.transpose(kernel, 0, 1), need_x, False, need_bias)
+            grad_x, _, grad_bias = _C.linear_backward(grad, x, weight, need_x, False, need_bias)
         if need_kernel:
             if x.ndim != 2:
                 x = _C.reshape(x, [-1, x.shape[-1]])
