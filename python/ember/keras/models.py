@@ -54,11 +54,11 @@ class Model(Layer, Trainer):
             inputs = args[0]
             outputs = args[1] if len(args) > 1 else outputs
         Layer.__init__(self, **kwargs)
+        self.optimizer = None  # set by compile
+        self.stop_training = False  # callbacks set it to end fit after the current epoch
+        self._graph = None
         if Trainer.__init__ is not object.__init__:
             Trainer.__init__(self)
-        self.optimizer = None
-        self.stop_training = False
-        self._graph = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("A functional Model needs both `inputs` and `outputs`")

@@ -392,16 +392,14 @@ class Layer(Module):
         if self._input_spec is not None:
             self._assert_input_compatibility(input_shape)
         self.build(input_shape)
-        self.built = True
         self._build_input_shape = input_shape
-        self._refresh_fast_path()
+        self.built = True  # (a property: also sets up the short call path)
 
     def build_from_config(self, config):
         if config and "input_shape" in config and config["input_shape"] is not None:
             shape = config["input_shape"]
             self._maybe_build(tuple(shape) if is_shape(shape) else map_shapes(tuple, shape))
         self.built = True
-        self._refresh_fast_path()
 
     def get_build_config(self):
         if self._build_input_shape is None:
