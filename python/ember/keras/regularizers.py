@@ -1,2 +1,139 @@
-"""ember.keras.regularizers (being written)."""
-__all__ = []
+"""ember.keras.regularizers: weight and activity penalties, each a callable from a tensor to a scalar
+ember tensor that carries gradients (added to the training loss through `layer.losses`).
+
+    layers.Dense(64, kernel_regularizer=regularizers.l2(1e-4), activity_regularizer="l1")
+
+Keras 3's formulas: L1 = l1 * sum(|x|), L2 = l2 * sum(x^2) (no factor 1/2), L1L2 = both.
+"""
+from .. import _C
+
+Tensor = _C.Tensor
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
+
+
+def _factor(value, name, cls):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{cls}: {name} must be a float, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{cls}: {name} must be non-negative, got {value}")
+    return float(value)
+
+
+class Regularizer:
+    """Base class: subclasses implement __call__(x) -> scalar tensor and get_config()."""
+
+    def __call__(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(x)")
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class L1(Regularizer):
+    """l1 * sum(|x|)."""
+
+    def __init__(self, l1=0.01):
+        self.l1 = _factor(l1, "l1", "L1")
+
+    def __call__(self, x):
+        return x.abs().sum() * self.l1
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(Regularizer):
+    """l2 * sum(x ** 2)."""
+
+    def __init__(self, l2=0.01):
+        self.l2 = _factor(l2, "l2", "L2")
+
+    def __call__(self, x):
+        return (x * x).sum() * self.l2
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class L1L2(Regularizer):
+    """l1 * sum(|x|) + l2 * sum(x ** 2)."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = _factor(l1, "l1", "L1L2")
+        self.l2 = _factor(l2, "l2", "L1L2")
+
+    def __call__(self, x):
+        penalty = None
+        if self.l1:
+            penalty = x.abs().sum() * self.l1
+        if self.l2:
+            squares = (x * x).sum() * self.l2
+            penalty = squares if penalty is None else penalty + squares
+        return penalty if penalty is not None else x.sum() * 0.0  # keeps the graph (and the dtype) of x
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+# Keras's lower-case names are the classes themselves
+l1, l2, l1_l2 = L1, L2, L1L2
+
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+
+
+def serialize(regularizer):
+    if regularizer is None:
+        return None
+    if isinstance(regularizer, Regularizer):
+        return {"module": "ember.keras.regularizers", "class_name": type(regularizer).__name__,
+                "config": regularizer.get_config()}
+    name = getattr(regularizer, "__name__", None)
+    if name is None:
+        raise ValueError(f"Cannot serialize the regularizer {regularizer!r}")
+    return name
+
+
+def deserialize(config, custom_objects=None):
+    custom_objects = custom_objects or {}
+    if isinstance(config, dict):
+        name = config.get("class_name")
+        cls = custom_objects.get(name) or _CLASSES.get(name)
+        if cls is None:
+            raise ValueError(f"Unknown regularizer: {name!r}. Valid names are: {', '.join(sorted(_CLASSES))}")
+        return cls.from_config(config.get("config", {})) if isinstance(cls, type) else cls
+    if isinstance(config, str) and config in custom_objects:
+        return custom_objects[config]
+    return get(config)
+
+
+def get(identifier):
+    """A regularizer from a name ('l1', 'l2', 'l1_l2', or a class name), a config dict, a Regularizer
+    or a callable (returned as it is). None stays None."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
+        if cls is None:
+            from .saving import _custom_lookup
+            found = _custom_lookup(identifier)
+            if found is not None:
+                return found() if isinstance(found, type) else found
+        if cls is None:
+            raise ValueError(f"Unknown regularizer: {identifier!r}. Valid names are: {', '.join(sorted(_BY_NAME))}")
+        return cls()
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Could not interpret regularizer identifier: {identifier!r} (expected a name, a config "
+                    "dict or a callable)")

@@ -1,0 +1,271 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape.
+
+Dense keeps Keras's kernel layout (in, out) and runs as one graph node over the fused linear kernel:
+forward `_C.linear(x, kernel^T, bias)` (kernel^T is a strided view, no copy), backward
+dx and dbias from `_C.linear_backward` and dkernel = x^T @ dy, computed directly in the (in, out)
+layout so that the optimizer gets a contiguous gradient.
+"""
+import math
+
+from ... import _C
+from ..._fn.common import Function, _Mode
+from ...nn import functional as F
+from .. import activations, initializers, regularizers
+from .base import Layer
+from .utils import InputSpec
+
+Tensor = _C.Tensor
+
+__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape"]
+
+
+class _DenseFunction(Function):
+    """y = x @ kernel + bias; x (..., in), kernel (in, out), bias (out,) or None."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, bias):
+        weight = _C.transpose(kernel, 0, 1)  # the (out, in) view the linear kernels take; backward reuses it
+        ctx.save_for_backward(x, weight)
+        return _C.linear(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_kernel, need_bias = ctx.needs_input_grad
+        grad_x = grad_kernel = grad_bias = None
+        if need_x or need_bias:
+            grad_x, _, grad_bias = _C.linear_backward(grad, x, weight, need_x, False, need_bias)
+        if need_kernel:
+            if x.ndim != 2:
+                x = _C.reshape(x, [-1, x.shape[-1]])
+                grad = _C.reshape(grad, [-1, grad.shape[-1]])
+            grad_kernel = _C.matmul(_C.transpose(x, 0, 1), grad)
+        return grad_x, grad_kernel, grad_bias
+
+
+def dense(x, kernel, bias=None):
+    """x @ kernel + bias with kernel in Keras's (in, out) layout."""
+    if _Mode.enabled and (x._requires_grad or kernel._requires_grad or (bias is not None and bias._requires_grad)):
+        return _DenseFunction.apply(x, kernel, bias)
+    return _C.linear(x, _C.transpose(kernel, 0, 1), bias)
+
+
+def activation_name(fn):
+    """The name of an activation function for messages and model.output_activation_name; None for
+    the identity."""
+    if fn is None or fn is activations.linear:
+        return None
+    return activations._name_of(fn) or getattr(fn, "__name__", None)
+
+
+class _ActivationMixin:
+    """The `activation` attribute of layers that apply one: the function, plus `_activation_fn`
+    (None for linear, so the call path skips it)."""
+
+    @property
+    def activation(self):
+        return self._activation
+
+    @activation.setter
+    def activation(self, value):
+        fn = activations.get(value)
+        object.__setattr__(self, "_activation", fn)
+        object.__setattr__(self, "_activation_fn", None if fn is activations.linear else fn)
+
+
+class Dense(_ActivationMixin, Layer):
+    """activation(inputs @ kernel + bias): inputs (..., input_dim) -> (..., units); kernel (input_dim, units)."""
+    _leaf = True
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
+                             f"units={units}")
+        self.units = units
+        self.activation = activation
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.input_spec = InputSpec(min_ndim=2)
+        self.kernel = self.bias = None
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"The last dimension of the inputs to a Dense layer should be defined. Found None. Full "
+                             f"input shape received: {tuple(input_shape)}")
+        self.kernel = self.add_weight(shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint, name="bias")
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self.built = True
+
+    def call(self, inputs):
+        out = dense(inputs, self.kernel, self.bias)
+        act = self._activation_fn
+        return out if act is None else act(out)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units, "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+        })
+        return config
+
+
+class Activation(_ActivationMixin, Layer):
+    """Applies an activation function, by name or callable."""
+    _leaf = True
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activation
+
+    def call(self, inputs):
+        return self._activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class Dropout(Layer):
+    """In training, zeroes each input element with probability `rate` and scales the others by
+    1 / (1 - rate); the identity in inference. noise_shape (None entries take the input's size)
+    shares one keep/drop decision along the dims where it is 1. Draws come from ember's global
+    generator (ember.manual_seed); `seed` is kept for the config only."""
+    _leaf = True
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+                             f"Received: rate={rate}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0.0:
+            return inputs
+        if self.noise_shape is None:
+            return F.dropout(inputs, self.rate)
+        shape = [inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
+        keep = _C.rand(shape, inputs.dtype, None) >= self.rate
+        return inputs * (keep.to(inputs.dtype) * (1.0 / (1.0 - self.rate)) if self.rate < 1 else keep.to(inputs.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
+                       "seed": self.seed})
+        return config
+
+
+def _known_product(dims):
+    return None if any(d is None for d in dims) else math.prod(dims)
+
+
+class Flatten(Layer):
+    """(batch, ...) -> (batch, prod(...)), in channels-last (H, W, C) order: a channels_first input is
+    transposed to channels last first, as Keras does."""
+    _leaf = True
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format)
+        self.input_spec = InputSpec(min_ndim=1)
+        self.built = True
+
+    def call(self, inputs):
+        shape = inputs.shape
+        if self.data_format == "channels_first" and len(shape) > 2:
+            inputs = inputs.permute(0, *range(2, len(shape)), 1)
+        return inputs.reshape(shape[0], math.prod(shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], _known_product(input_shape[1:]))
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class Reshape(Layer):
+    """(batch, ...) -> (batch, *target_shape); one entry of target_shape may be -1 (inferred)."""
+    _leaf = True
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            target = tuple(int(d) for d in target_shape)
+        except (TypeError, ValueError):
+            raise ValueError(f"Reshape: target_shape must be a tuple of ints, got {target_shape!r}") from None
+        if sum(d == -1 for d in target) > 1 or any(d < -1 for d in target):
+            raise ValueError(f"There must be at most one unknown dimension (-1) in target_shape, and no other negative "
+                             f"size. Received: target_shape={target}")
+        self.target_shape = target
+        self.built = True
+
+    def _resolve(self, input_shape):
+        """target_shape with its -1 filled in for an input shape (None while the input size is unknown)."""
+        size = _known_product(input_shape[1:])
+        target = self.target_shape
+        unchanged = f"Reshape: the total size of the tensor must be unchanged: input_shape={tuple(input_shape)}"
+        known = math.prod(d for d in target if d != -1)
+        if -1 not in target:
+            if size is not None and size != known:
+                raise ValueError(f"{unchanged} has {size} elements per sample, target_shape={target} has {known}")
+            return target
+        if size is None:
+            return tuple(None if d == -1 else d for d in target)
+        if known == 0 or size % known:
+            raise ValueError(f"{unchanged} has {size} elements per sample, which target_shape={target} cannot hold "
+                             f"(not a multiple of {known})")
+        return tuple(size // known if d == -1 else d for d in target)
+
+    def call(self, inputs):
+        shape = inputs.shape
+        return inputs.reshape((shape[0],) + self._resolve(shape))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self._resolve(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["target_shape"] = list(self.target_shape)
+        return config
+
+
+def _data_format(value):
+    if value is None:
+        return "channels_last"
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(f"The `data_format` argument must be one of 'channels_first', 'channels_last'. "
+                         f"Received: data_format={value!r}")
+    return value
