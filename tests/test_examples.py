@@ -48,3 +48,19 @@ def test_binary_classifier_example_learns():
 def test_cnn_example_learns():
     out = _run(ROOT / "examples" / "cnn_shapes.py").split()
     assert float(out[-1]) > 0.9, out
+
+
+def test_keras_linear_regression_example_reaches_least_squares():
+    out = _run(ROOT / "examples" / "keras" / "linear_regression.py").split()
+    least_squares, model = float(out[-4]), float(out[-1])
+    assert model <= 1.05 * least_squares, out
+
+
+def test_keras_binary_classifier_example_learns():
+    out = _run(ROOT / "examples" / "keras" / "binary_classifier.py").split()
+    assert float(out[-1]) > 0.9, out
+
+
+def test_keras_digits_cnn_example_learns():
+    out = _run(ROOT / "examples" / "keras" / "digits_cnn.py").split()
+    assert float(out[-1]) > 0.9, out

@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, help="thread count for ember, NumPy's BLAS and PyTorch")
-    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "norm", "pool", "conv"], action="append",
+    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "norm", "pool", "conv", "keras"], action="append",
                         help="run only these groups (repeatable)")
     args = parser.parse_args(argv)
 
@@ -66,6 +66,7 @@ def main(argv=None):
         if torch:
             torch.set_num_threads(args.threads)
     from ember.bench.conv import bench_conv
+    from ember.bench.keras import bench_keras_fit
     from ember.bench.elementwise import bench_activation_backward, bench_elementwise, bench_tiny_op
     from ember.bench.loss import bench_cross_entropy
     from ember.bench.matmul import bench_matmul
@@ -86,6 +87,7 @@ def main(argv=None):
         "optim": lambda: bench_adam(quick=args.quick),
         "pool": lambda: bench_max_pool(quick=args.quick),
         "conv": lambda: bench_conv(quick=args.quick),
+        "keras": lambda: bench_keras_fit(quick=args.quick),
     }
     machine = _machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()), flush=True)
