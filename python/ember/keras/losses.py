@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 
 from .. import _C, _dtype
+from .._fn.common import needs_grad2
+from ..nn import _losses as nn_losses
 from ..nn import functional as F
 from ..tensor import Tensor
 
@@ -47,17 +49,17 @@ def _as_prediction(y_pred, dtype=None):
     if type(y_pred) is Tensor:
         if dtype is None:
             return y_pred if y_pred.dtype.is_floating_point else y_pred.to(_dtype.float32)
-        return y_pred if y_pred.dtype == dtype else y_pred.to(dtype)
+        return y_pred if y_pred.dtype is dtype else y_pred.to(dtype)
     return _from_array(y_pred, dtype or _dtype.float32)
 
 
 def _as_target(y_true, like):
-    """y_true as an ember tensor of the prediction's dtype and device."""
+    """y_true as an ember tensor of the prediction's dtype (and device, when converted here)."""
     if type(y_true) is Tensor:
-        out = y_true if y_true.dtype == like.dtype else y_true.to(like.dtype)
-    else:
-        out = _from_array(y_true, like.dtype)
-    return out if not like.is_cuda else out.to(like.device)
+        dtype = like.dtype
+        return y_true if y_true.dtype is dtype else y_true.to(dtype)
+    out = _from_array(y_true, like.dtype)
+    return out.to(like.device) if like.is_cuda else out
 
 
 def _same_rank(x1, x2):
@@ -81,9 +83,12 @@ def _same_rank(x1, x2):
 
 
 def _regression_pair(op, y_true, y_pred):
-    """(y_true, y_pred) of one shape: y_true may broadcast to y_pred's shape, not the reverse."""
-    y_pred = _as_prediction(y_pred)
-    y_true, y_pred = _same_rank(_as_target(y_true, y_pred), y_pred)
+    """(y_true, y_pred) of one shape, y_pred already a float tensor: y_true may broadcast to y_pred's
+    shape, not the reverse."""
+    y_true = _as_target(y_true, y_pred)
+    if y_true.shape == y_pred.shape:
+        return y_true, y_pred
+    y_true, y_pred = _same_rank(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         try:
             broadcast = _C.broadcast_shapes(list(y_true.shape), list(y_pred.shape))
@@ -97,8 +102,11 @@ def _regression_pair(op, y_true, y_pred):
 
 
 def _same_shape_pair(op, y_true, y_pred):
-    y_pred = _as_prediction(y_pred)
-    y_true, y_pred = _same_rank(_as_target(y_true, y_pred), y_pred)
+    """(y_true, y_pred) of one shape after Keras's rank matching, y_pred already a float tensor."""
+    y_true = _as_target(y_true, y_pred)
+    if y_true.shape == y_pred.shape:
+        return y_true, y_pred
+    y_true, y_pred = _same_rank(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{op}: y_true and y_pred must have the same shape; received y_true.shape={y_true.shape}, "
                          f"y_pred.shape={y_pred.shape}")
@@ -118,31 +126,34 @@ def _sum_over_last_mean(total, y_pred, axis):
 
 def mean_squared_error(y_true, y_pred):
     """mean((y_true - y_pred)^2, axis=-1) per sample."""
-    y_true, y_pred = _regression_pair("mean_squared_error", y_true, y_pred)
+    y_true, y_pred = _regression_pair("mean_squared_error", y_true, _as_prediction(y_pred))
     return _mean_over(F.mse_loss(y_pred, y_true, reduction="none"), -1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """mean(|y_true - y_pred|, axis=-1) per sample."""
-    y_true, y_pred = _regression_pair("mean_absolute_error", y_true, y_pred)
+    y_true, y_pred = _regression_pair("mean_absolute_error", y_true, _as_prediction(y_pred))
     return _mean_over(F.l1_loss(y_pred, y_true, reduction="none"), -1)
 
 
 def huber(y_true, y_pred, delta=1.0):
     """mean over the last axis of 0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2 (e = y_pred - y_true)."""
-    y_true, y_pred = _regression_pair("huber", y_true, y_pred)
+    y_true, y_pred = _regression_pair("huber", y_true, _as_prediction(y_pred))
     return _mean_over(F.huber_loss(y_pred, y_true, reduction="none", delta=float(delta)), -1)
 
 
-def _elementwise_total(op, fn, **options):
-    """The fused reduced form of an element-wise loss: the mean of per-sample means over equal-sized
-    rows is the mean over every element."""
-    def total(y_true, y_pred, reduction, **kwargs):
+def _elementwise_total(op, function):
+    """The fused reduced form of an element-wise loss (function: an autograd Function of
+    ember.nn's losses over (input, target, reduction, *params)): the mean of per-sample means over
+    equal-sized rows is the mean over every element. None for an empty batch (the general path
+    reduces it to 0)."""
+    def total(y_true, y_pred, reduction, **params):
         y_true, y_pred = _regression_pair(op, y_true, y_pred)
-        kwargs.update(options)
-        if reduction == "sum":
-            return _sum_over_last_mean(fn(y_pred, y_true, reduction="sum", **kwargs), y_pred, -1)
-        return fn(y_pred, y_true, reduction="mean", **kwargs)
+        if not y_pred.numel():
+            return None
+        args = (y_pred, y_true, reduction) + tuple(float(v) for v in params.values())
+        out = function.apply(*args) if needs_grad2(y_pred, y_true) else function._forward(*args)
+        return _sum_over_last_mean(out, y_pred, -1) if reduction == "sum" else out
     return total
 
 
@@ -164,12 +175,14 @@ def _binary_elements(y_true, y_pred, from_logits, reduction):
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """mean over `axis` of -(t log p + (1 - t) log(1 - p)), p clipped to [1e-7, 1 - 1e-7] (or the
     sigmoid of logits); label smoothing moves targets towards 0.5."""
-    y_true, y_pred = _binary_pair(y_true, y_pred, float(label_smoothing))
+    y_true, y_pred = _binary_pair(y_true, _as_prediction(y_pred), float(label_smoothing))
     return _mean_over(_binary_elements(y_true, y_pred, from_logits, "none"), axis)
 
 
 def _binary_total(y_true, y_pred, reduction, from_logits=False, label_smoothing=0.0, axis=-1):
     y_true, y_pred = _binary_pair(y_true, y_pred, float(label_smoothing))
+    if not y_pred.numel():
+        return None
     if reduction == "sum":
         return _sum_over_last_mean(_binary_elements(y_true, y_pred, from_logits, "sum"), y_pred, axis)
     return _binary_elements(y_true, y_pred, from_logits, "mean")
@@ -224,13 +237,15 @@ def _categorical_values(y_true, y_pred, from_logits, label_smoothing, reduction)
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """-sum over the class axis of t log p, p = y_pred normalised and clipped to [1e-7, 1 - 1e-7] (or
     the softmax of logits); label smoothing: t (1 - s) + s / classes."""
-    y_true, y_pred = _categorical_pair(y_true, y_pred, axis)
+    y_true, y_pred = _categorical_pair(y_true, _as_prediction(y_pred), axis)
     values = _categorical_values(y_true, y_pred, from_logits, float(label_smoothing), "none")
     return values.reshape(y_pred.shape[:-1]) if y_pred.ndim > 2 else values
 
 
 def _categorical_total(y_true, y_pred, reduction, from_logits=False, label_smoothing=0.0, axis=-1):
     y_true, y_pred = _categorical_pair(y_true, y_pred, axis)
+    if not y_pred.numel():
+        return None
     return _categorical_values(y_true, y_pred, from_logits, float(label_smoothing), reduction)
 
 
@@ -239,16 +254,19 @@ def _categorical_total(y_true, y_pred, reduction, from_logits=False, label_smoot
 def _as_labels(y_true, y_pred):
     """Class indices as int64 of y_pred's shape without its class axis ((N,) or (N, 1) for (N, C))."""
     if type(y_true) is Tensor:
-        labels = y_true if y_true.dtype == _dtype.int64 else y_true.to(_dtype.int64)
+        labels = y_true if y_true.dtype is _dtype.int64 else y_true.to(_dtype.int64)
     else:
         labels = _from_array(np.asarray(y_true).astype(np.int64, copy=False), _dtype.int64)
-    if labels.ndim == y_pred.ndim and labels.ndim and labels.shape[-1] == 1:
-        labels = labels.squeeze(-1)
-    if labels.shape != y_pred.shape[:-1]:
+        if y_pred.is_cuda:
+            labels = labels.to(y_pred.device)
+    shape, pred_shape = labels.shape, y_pred.shape
+    if shape != pred_shape[:-1]:
+        if len(shape) == len(pred_shape) and shape[-1] == 1 and shape[:-1] == pred_shape[:-1]:
+            return labels.squeeze(-1)
         raise ValueError("sparse_categorical_crossentropy: y_true (class indices) of shape "
-                         f"{labels.shape} does not match y_pred of shape {y_pred.shape}; labels need y_pred's shape "
-                         f"without its class axis, e.g. {y_pred.shape[:-1]} or {y_pred.shape[:-1] + (1,)}")
-    return labels if not y_pred.is_cuda else labels.to(y_pred.device)
+                         f"{shape} does not match y_pred of shape {pred_shape}; labels need y_pred's shape "
+                         f"without its class axis, e.g. {pred_shape[:-1]} or {pred_shape[:-1] + (1,)}")
+    return labels
 
 
 def _check_label_range(labels, n_classes, ignore_class):
@@ -264,24 +282,30 @@ def _check_label_range(labels, n_classes, ignore_class):
 
 
 def _sparse_values(labels, y_pred, from_logits, ignore_class, reduction):
+    """The loss of each row of y_pred (classes last) at its label, reduced: softmax cross-entropy of
+    logits, or the negative log of the clipped normalised probability; ember's fused kernels."""
     ignore_index = _NO_IGNORED_LABEL if ignore_class is None else int(ignore_class)
-    rows, row_labels = _rows(y_pred), labels.reshape(-1) if labels.ndim > 1 else labels
+    if y_pred.ndim > 2:
+        rows, labels = y_pred.reshape(-1, y_pred.shape[-1]), labels.reshape(-1)
+    else:
+        rows = y_pred
     try:
         if from_logits:
-            return F.cross_entropy(rows, row_labels, ignore_index=ignore_index, reduction=reduction)
-        return F.nll_loss(_clipped_log_probabilities(rows), row_labels, ignore_index=ignore_index,
-                          reduction=reduction)
+            args = (rows, labels, None, ignore_index, reduction, 0.0)
+            return nn_losses.CrossEntropy.apply(*args) if needs_grad2(rows, labels) else _C.cross_entropy(*args)[0]
+        args = (_clipped_log_probabilities(rows), labels, None, ignore_index, reduction)
+        return nn_losses.NllLoss.apply(*args) if needs_grad2(args[0], labels) else _C.nll_loss(*args)
     except IndexError:
         _check_label_range(labels, y_pred.shape[-1], ignore_class)
         raise
 
 
 def _sparse_pair(y_true, y_pred, axis):
-    y_pred = _as_prediction(y_pred)
     if y_pred.ndim < 1:
         raise ValueError("sparse_categorical_crossentropy: y_pred must be at least rank 1 (classes on the last "
                          f"axis); received y_pred.shape={y_pred.shape}")
-    y_pred = _class_axis_last(y_pred, axis)
+    if axis != -1:
+        y_pred = _class_axis_last(y_pred, axis)
     return _as_labels(y_true, y_pred), y_pred
 
 
@@ -289,7 +313,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     """-log p[label] per sample, p = y_pred normalised and clipped to [1e-7, 1 - 1e-7] (or the softmax
     of logits); labels are class indices, (N,) or (N, 1) for y_pred (N, C). Samples whose label is
     ignore_class get 0 and are left out of the mean."""
-    labels, y_pred = _sparse_pair(y_true, y_pred, axis)
+    labels, y_pred = _sparse_pair(y_true, _as_prediction(y_pred), axis)
     values = _sparse_values(labels, y_pred, from_logits, ignore_class, "none")
     if y_pred.ndim > 2:
         values = values.reshape(y_pred.shape[:-1])
@@ -302,6 +326,8 @@ def _sparse_total(y_true, y_pred, reduction, from_logits=False, ignore_class=Non
     if ignore_class is not None:
         return None  # the mean over the labels that count: the general path
     labels, y_pred = _sparse_pair(y_true, y_pred, axis)
+    if not y_pred.numel():
+        return None
     return _sparse_values(labels, y_pred, from_logits, None, reduction)
 
 
@@ -312,9 +338,9 @@ bce = BCE = binary_crossentropy
 # Fused reduced forms: total(y_true, y_pred, 'mean' | 'sum', **options) -> scalar, or None when the
 # general path must run.
 _TOTALS = {
-    mean_squared_error: _elementwise_total("mean_squared_error", F.mse_loss),
-    mean_absolute_error: _elementwise_total("mean_absolute_error", F.l1_loss),
-    huber: _elementwise_total("huber", lambda p, t, reduction, delta=1.0: F.huber_loss(p, t, reduction, float(delta))),
+    mean_squared_error: _elementwise_total("mean_squared_error", nn_losses.MseLoss),
+    mean_absolute_error: _elementwise_total("mean_absolute_error", nn_losses.L1Loss),
+    huber: _elementwise_total("huber", nn_losses.HuberLoss),
     binary_crossentropy: _binary_total,
     categorical_crossentropy: _categorical_total,
     sparse_categorical_crossentropy: _sparse_total,
@@ -426,19 +452,26 @@ class LossFunctionWrapper(Loss):
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
         if not callable(fn):
             raise TypeError(f"LossFunctionWrapper: fn must be a function of (y_true, y_pred), got {type(fn).__name__}")
-        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
         self._total = _TOTALS.get(fn)
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+
+    @property
+    def reduction(self):
+        return self._reduction
+
+    @reduction.setter
+    def reduction(self, value):
+        self._reduction = _check_reduction(value)
+        # the reduction a fused total computes, when there are no sample weights
+        self._fused_reduction = None if value in (None, "none") else "sum" if value == "sum" else "mean"
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        total, reduction = self._total, self.reduction
-        if total is not None and sample_weight is None and reduction is not None and reduction != "none":
-            y_pred = _as_prediction(y_pred, self._dtype)
-            if 0 not in y_pred.shape:  # an empty batch takes the general path, to a zero loss
-                out = total(y_true, y_pred, "sum" if reduction == "sum" else "mean", **self._fn_kwargs)
-                if out is not None:
-                    return out
+        if sample_weight is None and self._total is not None and self._fused_reduction is not None:
+            out = self._total(y_true, _as_prediction(y_pred, self._dtype), self._fused_reduction, **self._fn_kwargs)
+            if out is not None:
+                return out
         return super().__call__(y_true, y_pred, sample_weight)
 
     def call(self, y_true, y_pred):

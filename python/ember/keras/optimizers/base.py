@@ -204,9 +204,10 @@ class Optimizer:
                 raise ValueError("When passing `grads` without `variables`, the optimizer must already be built on "
                                  "a list of variables. Call `optimizer.build(trainable_variables)` first.")
             trainable_variables = self._trainable_variables
-        if type(grads) is not list:
+        # lists and tuples go to the `_C` call as they are
+        variables = trainable_variables if type(trainable_variables) in (list, tuple) else list(trainable_variables)
+        if type(grads) not in (list, tuple):
             grads = list(grads)
-        variables = trainable_variables if type(trainable_variables) is list else list(trainable_variables)
         if len(grads) != len(variables):
             raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for {len(variables)} variables; "
                              "pass one gradient (or None) per variable")
