@@ -341,6 +341,23 @@ def test_exclude_from_weight_decay():
     np.testing.assert_allclose(bias.numpy(), np.ones(2))
     with pytest.raises(ValueError, match="before the optimizer is built"):
         opt.exclude_from_weight_decay(var_list=[kernel])
+    # the global norm still runs over every gradient, decayed or not
+    grads = gradient_sequence([(3,), (2,)], 3)
+    variables = [nn.Parameter(ember.tensor([1.0, -2.0, 3.0], dtype=ember.float64)),
+                 nn.Parameter(ember.tensor([0.5, 4.0], dtype=ember.float64))]
+    opt = optimizers.SGD(learning_rate=0.1, weight_decay=0.3, global_clipnorm=0.5)
+    opt.exclude_from_weight_decay(var_list=[variables[1]])
+    ref = KerasReference("SGD", learning_rate=0.1, global_clipnorm=0.5)
+    want = [v.numpy().copy() for v in variables]
+    for g in grads:
+        opt.apply([ember.tensor(x) for x in g], variables)
+        want[0] -= want[0] * 0.3 * 0.1
+        ref.apply(g, want)
+    for got, w in zip(variables, want):
+        np.testing.assert_allclose(got.numpy(), w, **TOL[ember.float64])
+    with pytest.raises(IndexError, match="no_weight_decay holds index 3, but there are 1 variables"):
+        ember._C.keras_sgd_step([variables[0]], [ember.ones(3, dtype=ember.float64)], [], 0.1, 0.0, False, 0.1,
+                                no_weight_decay=[3])
 
 
 def test_get_and_configs():

@@ -34,8 +34,11 @@ void check_hyper_parameter(const char* optimizer, const char* name, double value
   EMBER_CHECK(std::isfinite(value), ValueError, optimizer, ": ", name, " must be a finite number, got ", value);
 }
 
-void check_options(const char* optimizer, double learning_rate, const KerasGradientOptions& o) {
+void check_options(const char* optimizer, double learning_rate, size_t n_variables, const KerasGradientOptions& o) {
   check_hyper_parameter(optimizer, "learning_rate", learning_rate);
+  for (int64_t i : o.no_weight_decay)
+    EMBER_CHECK(i >= 0 && i < (int64_t)n_variables, IndexError, optimizer, ": no_weight_decay holds index ", i,
+                ", but there are ", n_variables, " variables");
   check_hyper_parameter(optimizer, "weight_decay", o.weight_decay);
   check_hyper_parameter(optimizer, "clipnorm", o.clipnorm);
   check_hyper_parameter(optimizer, "clipvalue", o.clipvalue);
@@ -80,6 +83,10 @@ std::vector<KerasCommonScalars<double>> common_scalars(const std::vector<Update>
   const double nan = std::numeric_limits<double>::quiet_NaN();
   KerasCommonScalars<double> base{1.0, -inf, inf, o.weight_decay * learning_rate, false, o.weight_decay != 0};
   std::vector<KerasCommonScalars<double>> out(updates.size(), base);
+  for (int64_t i : o.no_weight_decay) {
+    out[i].has_weight_decay = false;
+    out[i].decay_lr = 0;
+  }
   if (o.clipnorm > 0) {
     // g * clipnorm / max(norm, clipnorm), as Keras's _clip_by_norm; a NaN norm makes NaN
     const std::vector<double> sums = gradient_sum_squares(updates);
@@ -117,7 +124,7 @@ void keras_sgd_step(const std::vector<Tensor>& variables, const std::vector<Tens
                     const KerasGradientOptions& o) {
   const char* name = "keras SGD";
   const bool has_momentum = momentum != 0;
-  check_options(name, learning_rate, o);
+  check_options(name, learning_rate, variables.size(), o);
   check_hyper_parameter(name, "momentum", momentum);
   check_count(name, "gradients", grads.size(), variables.size());
   if (has_momentum) check_count(name, "momentum buffers", momentums.size(), variables.size());
@@ -143,7 +150,7 @@ void keras_adam_step(const std::vector<Tensor>& variables, const std::vector<Ten
                      const std::vector<Tensor>& velocity_hats, double step, double learning_rate, double beta_1,
                      double beta_2, double epsilon, bool amsgrad, const KerasGradientOptions& o) {
   const char* name = "keras Adam";
-  check_options(name, learning_rate, o);
+  check_options(name, learning_rate, variables.size(), o);
   EMBER_CHECK(step >= 1 && std::isfinite(step), ValueError, name, ": step must be the 1-based number of this "
               "step (iterations + 1), got ", step);
   check_count(name, "gradients", grads.size(), variables.size());
@@ -178,7 +185,7 @@ void keras_rmsprop_step(const std::vector<Tensor>& variables, const std::vector<
                         double epsilon, bool centered, const KerasGradientOptions& o) {
   const char* name = "keras RMSprop";
   const bool has_momentum = momentum > 0;
-  check_options(name, learning_rate, o);
+  check_options(name, learning_rate, variables.size(), o);
   check_count(name, "gradients", grads.size(), variables.size());
   check_count(name, "velocity buffers", velocities.size(), variables.size());
   if (centered) check_count(name, "average_gradient buffers", average_gradients.size(), variables.size());
@@ -210,7 +217,7 @@ void keras_adagrad_step(const std::vector<Tensor>& variables, const std::vector<
                         const std::vector<Tensor>& accumulators, double learning_rate, double epsilon,
                         const KerasGradientOptions& o) {
   const char* name = "keras Adagrad";
-  check_options(name, learning_rate, o);
+  check_options(name, learning_rate, variables.size(), o);
   check_count(name, "gradients", grads.size(), variables.size());
   check_count(name, "accumulators", accumulators.size(), variables.size());
   std::vector<Update> updates;

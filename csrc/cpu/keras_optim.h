@@ -18,9 +18,11 @@ namespace ember {
 // clipping option applies, in Keras's order of precedence: clipnorm (each gradient rescaled to an L2
 // norm of at most clipnorm), else global_clipnorm (all gradients rescaled together so that their
 // joint L2 norm is at most global_clipnorm; NaN everywhere when that norm is not finite), else
-// clipvalue (each element clipped to [-clipvalue, clipvalue]). Then var -= var * weight_decay * lr.
+// clipvalue (each element clipped to [-clipvalue, clipvalue]). Then var -= var * weight_decay * lr,
+// except for the variables whose indices are in no_weight_decay.
 struct KerasGradientOptions {
   double clipnorm, clipvalue, global_clipnorm, weight_decay;
+  std::vector<int64_t> no_weight_decay;
 };
 
 // momentums: empty when momentum is 0, else one per variable.

@@ -261,6 +261,9 @@ class _AccuracyFromShapes(Metric):
 
 from ._confusion_metrics import Precision, Recall, AUC  # noqa: E402
 
+for _cls in (Precision, Recall, AUC):
+    _cls.__module__ = __name__  # their public home, for repr and pickling
+
 # ---- get / serialize / deserialize ------------------------------------------------------------------
 
 _CLASSES = {cls.__name__: cls for cls in (Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy,

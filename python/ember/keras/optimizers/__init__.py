@@ -14,6 +14,8 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "schedules
            "deserialize"]
 
 _OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+for _cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad):
+    _cls.__module__ = __name__  # their public home, for repr and pickling
 
 
 def serialize(optimizer):

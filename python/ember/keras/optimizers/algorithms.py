@@ -24,9 +24,9 @@ class SGD(Optimizer):
     def _slot_specs(self):
         return (("momentum", 0.0),) if self.momentum != 0 else ()
 
-    def _run_step(self, variables, grads, slots, learning_rate, weight_decay, clipping):
+    def _run_step(self, variables, grads, slots, learning_rate, common):
         _C.keras_sgd_step(variables, grads, slots[0] if slots else [], learning_rate, self.momentum, self.nesterov,
-                          weight_decay, *clipping)
+                          *common)
 
     def get_config(self):
         return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
@@ -57,10 +57,10 @@ class Adam(Optimizer):
         specs = (("momentum", 0.0), ("velocity", 0.0))
         return specs + (("velocity_hat", 0.0),) if self.amsgrad else specs
 
-    def _run_step(self, variables, grads, slots, learning_rate, weight_decay, clipping):
+    def _run_step(self, variables, grads, slots, learning_rate, common):
         _C.keras_adam_step(variables, grads, slots[0], slots[1], slots[2] if self.amsgrad else [],
                            float(self._iterations + 1), learning_rate, self.beta_1, self.beta_2, self.epsilon,
-                           self.amsgrad, weight_decay, *clipping)
+                           self.amsgrad, *common)
 
     def get_config(self):
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
@@ -106,11 +106,11 @@ class RMSprop(Optimizer):
             specs += (("momentum", 0.0),)
         return specs
 
-    def _run_step(self, variables, grads, slots, learning_rate, weight_decay, clipping):
+    def _run_step(self, variables, grads, slots, learning_rate, common):
         average_gradients = slots[1] if self.centered else []
         momentums = slots[-1] if self.momentum > 0 else []
         _C.keras_rmsprop_step(variables, grads, slots[0], average_gradients, momentums, learning_rate, self.rho,
-                              self.momentum, self.epsilon, self.centered, weight_decay, *clipping)
+                              self.momentum, self.epsilon, self.centered, *common)
 
     def get_config(self):
         return dict(super().get_config(), rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,
@@ -134,8 +134,8 @@ class Adagrad(Optimizer):
     def _slot_specs(self):
         return (("accumulator", self.initial_accumulator_value),)
 
-    def _run_step(self, variables, grads, slots, learning_rate, weight_decay, clipping):
-        _C.keras_adagrad_step(variables, grads, slots[0], learning_rate, self.epsilon, weight_decay, *clipping)
+    def _run_step(self, variables, grads, slots, learning_rate, common):
+        _C.keras_adagrad_step(variables, grads, slots[0], learning_rate, self.epsilon, *common)
 
     def get_config(self):
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,

@@ -32,13 +32,14 @@ def _variable_name(variable):
 
 
 class _Plan:
-    """The state lists of one list of variables, in the order the `_C` step takes them: made on
-    the first step with that list and reused. `groups` holds (positions, slot lists, decayed):
-    one group when weight decay treats every variable alike, two when some are excluded."""
-    __slots__ = ("groups",)
+    """What the `_C` step takes for one list of variables, made on the first step with that list
+    and reused: the state lists (one per slot, one tensor per variable) and the positions of the
+    variables left out of weight decay."""
+    __slots__ = ("slots", "no_weight_decay")
 
-    def __init__(self, groups):
-        self.groups = groups
+    def __init__(self, slots, no_weight_decay):
+        self.slots = slots
+        self.no_weight_decay = no_weight_decay
 
 
 class Optimizer:
@@ -51,8 +52,9 @@ class Optimizer:
     `learning_rate`.
 
     Subclasses define `_slot_specs()` (the state per variable: (name, initial value) pairs),
-    `_run_step(variables, grads, slots, learning_rate, weight_decay, clipping)` (one `_C` call)
-    and their get_config entries.
+    `_run_step(variables, grads, slots, learning_rate, common)` (one `_C` call, `common` the
+    trailing weight decay and clipping arguments every `_C.keras_*_step` takes) and their
+    get_config entries.
     """
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
@@ -173,16 +175,10 @@ class Optimizer:
         return pattern is None or pattern.search(_variable_name(variable)) is None
 
     def _make_plan(self, variables):
-        names = [name for name, _ in self._slot_specs()]
         states = [self._state_of(v) for v in variables]
-        decayed = [self._use_weight_decay(v) for v in variables] if self.weight_decay else [False] * len(variables)
-        groups = []
-        for flag in (True, False):
-            positions = [i for i, d in enumerate(decayed) if d == flag]
-            if positions:
-                slots = tuple([states[i][name] for i in positions] for name in names)
-                groups.append((None if len(positions) == len(variables) else positions, slots, flag))
-        return _Plan(groups)
+        slots = tuple([state[name] for state in states] for name, _ in self._slot_specs())
+        excluded = [i for i, v in enumerate(variables) if not self._use_weight_decay(v)]
+        return _Plan(slots, excluded)
 
     # ---- steps ------------------------------------------------------------------------------------------
 
@@ -218,17 +214,9 @@ class Optimizer:
         plan = self._plans.get(tuple(map(id, variables)))
         if plan is None:
             plan = self._plans[tuple(map(id, variables))] = self._make_plan(variables)
-        learning_rate = self.learning_rate
-        clipping = (self.clipnorm or 0.0, self.clipvalue or 0.0, self.global_clipnorm or 0.0)
-        weight_decay = self.weight_decay
-        for positions, slots, decayed in plan.groups:
-            if positions is None:
-                group_vars, group_grads = variables, grads
-            else:
-                group_vars = [variables[i] for i in positions]
-                group_grads = [grads[i] for i in positions]
-            self._run_step(group_vars, group_grads, slots, learning_rate, weight_decay if decayed else 0.0,
-                           clipping)
+        common = (self.weight_decay or 0.0, self.clipnorm or 0.0, self.clipvalue or 0.0, self.global_clipnorm or 0.0,
+                  plan.no_weight_decay)
+        self._run_step(variables, grads, plan.slots, self.learning_rate, common)
         self._iterations += 1
 
     def _filter_gradients(self, grads, variables):
@@ -251,7 +239,7 @@ class Optimizer:
                           "`model.compile()`, did you forget to provide a `loss` argument?", stacklevel=4)
         return kept_grads, kept_vars
 
-    def _run_step(self, variables, grads, slots, learning_rate, weight_decay, clipping):
+    def _run_step(self, variables, grads, slots, learning_rate, common):
         raise NotImplementedError(f"{type(self).__name__} does not implement a step")
 
     # ---- configs ----------------------------------------------------------------------------------------
