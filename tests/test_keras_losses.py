@@ -329,5 +329,7 @@ def test_bad_input():
         losses.MeanSquaredError()(np.zeros((4, 2)), ember.zeros(4, 2), sample_weight=[1.0, 2.0, 3.0])
     with pytest.warns(SyntaxWarning, match="num_classes > 1"):
         losses.CategoricalCrossentropy()(np.ones((2, 1)), ember.ones(2, 1))
+    with pytest.raises(TypeError, match="got None where y_true"):
+        losses.MeanSquaredError()(None, ember.zeros(2))
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         losses.BinaryCrossentropy(label_smoothing=2.0)

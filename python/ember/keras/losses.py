@@ -40,6 +40,9 @@ _NP_TYPES = {_dtype.float32: np.float32, _dtype.float64: np.float64, _dtype.int6
 def _from_array(value, dtype):
     """An ember tensor of `dtype` holding NumPy data, a list or a number (no copy when the data
     already has that dtype)."""
+    if value is None:
+        raise TypeError("keras losses: got None where y_true, y_pred or sample_weight should be; pass an array or "
+                        "a tensor")
     array = np.asarray(value, dtype=_NP_TYPES[dtype], order="C")
     return _C.from_numpy(array)
 
