@@ -1,0 +1,3 @@
+// Keras optimizer update loops compiled for the x86-64 baseline (SSE2), for any CPU.
+#define EMBER_ISA generic
+#include "cpu/keras_optim_kernels.inc"

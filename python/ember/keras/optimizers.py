@@ -1,2 +1,0 @@
-"""ember.keras.optimizers (being written)."""
-__all__ = []
