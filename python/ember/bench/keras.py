@@ -43,11 +43,11 @@ def _loop_epoch(lib, x, y, kernel, bias):
     opt = lib.optim.SGD(model.parameters(), lr=LR)
     loss_fn = lib.nn.MSELoss()
     tx, ty = lib.from_numpy(x), lib.from_numpy(y)
-    batches = [(tx[i:i + BATCH], ty[i:i + BATCH]) for i in range(0, SAMPLES, BATCH)]
 
     def epoch():
         total = 0.0
-        for xb, yb in batches:
+        for i in range(0, SAMPLES, BATCH):
+            xb, yb = tx[i:i + BATCH], ty[i:i + BATCH]
             opt.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()

@@ -188,6 +188,12 @@ class _ArraySource:
     def __iter__(self):
         x, y, sw, size = self.x, self.y, self.sample_weight, self.batch_size
         if not self.shuffle:
+            if type(x) is Tensor and (y is None or type(y) is Tensor) and sw is None:  # the common case, lean
+                getitem = _C.getitem
+                for start in range(0, self.num_samples, size):
+                    rows = slice(start, start + size)
+                    yield (getitem(x, rows), None if y is None else getitem(y, rows), None)
+                return
             for start in range(0, self.num_samples, size):
                 rows = slice(start, start + size)
                 take = lambda t: _C.getitem(t, rows)  # noqa: E731  a view, no copy

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from .. import _C
 from ..autograd import no_grad
 from . import _data
 from . import callbacks as callbacks_module
@@ -21,6 +22,8 @@ from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 
 __all__ = ["Trainer"]
+
+Tensor = _C.Tensor
 
 _LOGIT_ACTIVATIONS = {"softmax": "Softmax", "sigmoid": "Sigmoid"}
 # The batch size of the one-batch methods: all of x.
@@ -44,6 +47,8 @@ class _MeanTracker:
 
 def _batch_size(x):
     """Samples in a batch: the leading dimension of its first tensor."""
+    if type(x) is Tensor:
+        return x.shape[0] if x.ndim else 1
     while isinstance(x, (tuple, list)):
         x = x[0]
     if isinstance(x, dict):
@@ -77,7 +82,12 @@ class Trainer:
                                       "supported; combine the outputs into one loss")
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
-        self._loss_fn = None if loss is None else losses_module.get(loss)
+        self._loss_fn = losses_module.get(loss)
+        if self._loss_fn is not None and not isinstance(self._loss_fn, losses_module.Loss):
+            # a function of (y_true, y_pred) giving per-sample values, reduced as Keras does
+            name = loss if isinstance(loss, str) else getattr(self._loss_fn, "__name__", None)
+            self._loss_fn = losses_module.LossFunctionWrapper(self._loss_fn, name=name)
+        self._compile_args = dict(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics)
         self._compiled_metrics = [metrics_module.get(m, loss=self._loss_fn) for m in _as_list(metrics, "metrics")]
         self._compiled_metrics += [metrics_module.get(m, loss=self._loss_fn)
                                    for m in _as_list(weighted_metrics, "weighted_metrics")]
@@ -85,6 +95,28 @@ class Trainer:
         self._weighted = [False] * (len(self._compiled_metrics) - n_weighted) + [True] * n_weighted
         self.compiled = True
         self._warn_if_logits_meet_probabilities()
+
+    def get_compile_config(self):
+        """What compile() was given, serialized (saved with the model by save())."""
+        if not self.compiled:
+            return None
+        args = self._compile_args
+
+        def metric_list(values):
+            return [m if isinstance(m, str) else metrics_module.serialize(m) for m in _as_list(values, "metrics")]
+        loss = args["loss"]
+        return {"optimizer": optimizers_module.serialize(self.optimizer),
+                "loss": loss if isinstance(loss, str) or loss is None else losses_module.serialize(self._loss_fn),
+                "metrics": metric_list(args["metrics"]), "weighted_metrics": metric_list(args["weighted_metrics"])}
+
+    def compile_from_config(self, config):
+        """compile() from what get_compile_config() returned (fresh optimizer state)."""
+        self.compile(optimizer=optimizers_module.deserialize(config["optimizer"]),
+                     loss=config["loss"] if isinstance(config["loss"], (str, type(None)))
+                     else losses_module.deserialize(config["loss"]),
+                     metrics=[m if isinstance(m, str) else metrics_module.deserialize(m) for m in config["metrics"]],
+                     weighted_metrics=[m if isinstance(m, str) else metrics_module.deserialize(m)
+                                       for m in config.get("weighted_metrics", [])])
 
     def _warn_if_logits_meet_probabilities(self):
         """Keras's warning when a loss expecting logits follows a softmax or sigmoid output."""
@@ -127,11 +159,13 @@ class Trainer:
 
     def _train_batch(self, x, y, sample_weight, params):
         y_pred = self(x, training=True)
+        if params is None:  # read after the first forward, which builds a model built lazily
+            params = self._params = self.trainable_weights
         loss = self._loss_value(y, y_pred, sample_weight)
         for p in params:
             p.grad = None
         loss.backward()
-        self.optimizer.apply_gradients([(p.grad, p) for p in params])
+        self.optimizer.apply([p.grad for p in params], params)
         return loss.item(), y_pred
 
     def _test_batch(self, x, y, sample_weight):
@@ -166,9 +200,9 @@ class Trainer:
                                  op="train_on_batch")
         self._reset_metrics()
         tracker = _MeanTracker()
-        params = self.trainable_weights
+        self._params = None
         for _, (xb, yb, swb) in it:
-            loss, y_pred = self._train_batch(xb, yb, swb, params)
+            loss, y_pred = self._train_batch(xb, yb, swb, self._params)
             tracker.update(loss, _batch_size(xb))
             self._update_metrics(yb, y_pred, swb)
         return self._result(self._logs(tracker), return_dict)
@@ -210,7 +244,7 @@ class Trainer:
                                             verbose=verbose, epochs=epochs, steps=train_it.num_batches)
         batch_hooks = cbl.needs_batch_hooks("train")
         self.stop_training = False
-        params = self.trainable_weights
+        self._params = None
         epoch_logs = {}
         cbl.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -221,7 +255,7 @@ class Trainer:
             for step, (xb, yb, swb) in train_it:
                 if batch_hooks:
                     cbl.on_train_batch_begin(step)
-                loss, y_pred = self._train_batch(xb, yb, swb, params)
+                loss, y_pred = self._train_batch(xb, yb, swb, self._params)
                 tracker.update(loss, _batch_size(xb))
                 self._update_metrics(yb, y_pred, swb)
                 seen += 1
