@@ -64,3 +64,10 @@ def test_keras_binary_classifier_example_learns():
 def test_keras_digits_cnn_example_learns():
     out = _run(ROOT / "examples" / "keras" / "digits_cnn.py").split()
     assert float(out[-1]) > 0.9, out
+
+
+def test_readme_keras_example_learns():
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Training, Keras style\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    out = _run(code)
+    assert float(out.split()[-1]) > 0.9, out
