@@ -15,6 +15,7 @@ import numpy as np
 from .. import _C
 from .. import _dtype
 from ..nn import init as _nn_init
+from ._registry import deserialize_object, serialize_object
 
 Tensor = _C.Tensor
 
@@ -290,28 +291,11 @@ _BY_NAME = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform"
 
 def serialize(initializer):
     """{'class_name': ..., 'config': {...}}, what `get` / `deserialize` turn back into the initializer."""
-    if initializer is None:
-        return None
-    if isinstance(initializer, Initializer):
-        return {"module": "ember.keras.initializers", "class_name": type(initializer).__name__,
-                "config": initializer.get_config()}
-    name = getattr(initializer, "__name__", None)
-    if name is None:
-        raise ValueError(f"Cannot serialize the initializer {initializer!r}")
-    return name
+    return serialize_object(initializer, Initializer, "ember.keras.initializers", "initializer")
 
 
 def deserialize(config, custom_objects=None):
-    custom_objects = custom_objects or {}
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        cls = custom_objects.get(name) or _CLASSES.get(name)
-        if cls is None:
-            raise ValueError(f"Unknown initializer: {name!r}. Valid names are: {', '.join(sorted(_CLASSES))}")
-        return cls.from_config(config.get("config", {})) if isinstance(cls, type) else cls
-    if isinstance(config, str) and config in custom_objects:
-        return custom_objects[config]
-    return get(config)
+    return deserialize_object(config, _CLASSES, get, "initializer", custom_objects)
 
 
 def get(identifier):

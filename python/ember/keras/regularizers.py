@@ -6,6 +6,7 @@ ember tensor that carries gradients (added to the training loss through `layer.l
 Keras 3's formulas: L1 = l1 * sum(|x|), L2 = l2 * sum(x^2) (no factor 1/2), L1L2 = both.
 """
 from .. import _C
+from ._registry import deserialize_object, serialize_object
 
 Tensor = _C.Tensor
 
@@ -92,28 +93,12 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2}
 
 
 def serialize(regularizer):
-    if regularizer is None:
-        return None
-    if isinstance(regularizer, Regularizer):
-        return {"module": "ember.keras.regularizers", "class_name": type(regularizer).__name__,
-                "config": regularizer.get_config()}
-    name = getattr(regularizer, "__name__", None)
-    if name is None:
-        raise ValueError(f"Cannot serialize the regularizer {regularizer!r}")
-    return name
+    """{'class_name': ..., 'config': {...}}, what `get` / `deserialize` turn back into the regularizer."""
+    return serialize_object(regularizer, Regularizer, "ember.keras.regularizers", "regularizer")
 
 
 def deserialize(config, custom_objects=None):
-    custom_objects = custom_objects or {}
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        cls = custom_objects.get(name) or _CLASSES.get(name)
-        if cls is None:
-            raise ValueError(f"Unknown regularizer: {name!r}. Valid names are: {', '.join(sorted(_CLASSES))}")
-        return cls.from_config(config.get("config", {})) if isinstance(cls, type) else cls
-    if isinstance(config, str) and config in custom_objects:
-        return custom_objects[config]
-    return get(config)
+    return deserialize_object(config, _CLASSES, get, "regularizer", custom_objects)
 
 
 def get(identifier):
