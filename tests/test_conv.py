@@ -239,7 +239,9 @@ def test_capability_paths_agree():
             "         (dict(padding=(2, 1), dilation=(2, 1)), 16, 8, 11, 12, 3),\n"
             "         (dict(padding=1), 9, 20, 5, 7, 3),\n"  # rows and channels shorter than the tiles
             "         (dict(padding='same'), 1, 6, 9, 9, 4),\n"  # a first layer, an even kernel
-            "         (dict(padding=1, groups=10), 10, 10, 6, 6, 3)]\n"  # depthwise
+            "         (dict(padding=1, groups=10), 10, 10, 6, 6, 3),\n"  # depthwise
+            "         (dict(padding=1), 24, 40, 9, 13, 3),\n"  # channels first through transposed bands
+            "         (dict(), 20, 12, 5, 5, 3)]\n"  # small images: one GEMM over the batch
             "for dtype, last in [(d, l) for d in (np.float64, np.float32) for l in (False, True)]:\n"
             "    for kw, c_in, c_out, h, w_, k in cases:\n"
             "        x = r.standard_normal((2, c_in, h, w_)).astype(dtype)\n"

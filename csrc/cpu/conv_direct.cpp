@@ -360,18 +360,14 @@ int64_t transposed_scratch(const ConvGeometry& g) {
 // stride 1 only, and it vectorises along output pixels, which wastes lanes on short rows (a 7 x 7
 // image fills half of them) and reads its input unaligned. The transposes cost a pass over the
 // input and one over the output: they pay when each transposed element carries enough work,
-// C_in / g * C_out / g * taps multiply-adds per pixel against C_in + C_out elements moved
-// (measured: 3x3 with 48 or more channels on each side, 1-thread AVX-512; 28 x 28 with 128
-// channels goes from 128 to 155 GFLOP/s, 112 x 112 with 32 channels from 124 back to 132). An
-// input gradient pays sooner: its padded band is wider than its output rows, and 32 output
-// channels tile the channels-first kernel poorly (3x3, 64 -> 32 channels on 11 x 11 -> 13 x 13:
-// 2.1 ms through the channels-first kernel, 1.5 ms transposed; the forward 32 -> 64 on
-// 13 x 13 -> 11 x 11 stays at 1.2 ms channels first against 1.3 ms transposed).
-bool through_channels_last(const ConvGeometry& g, bool input_grad) {
+// C_in / g * C_out / g * taps multiply-adds per pixel against C_in + C_out elements moved.
+// Measured (1 thread, AVX-512, 3x3, forward and input gradient alike): from 100 multiply-adds per
+// element moved the transposed path wins (32 -> 64 channels on 13 x 13: 1.16 ms against 1.27 ms;
+// 16 -> 16 on 56 x 56: 0.85 against 1.04 ms); at 50 (8 -> 16 channels) the two are even.
+bool through_channels_last(const ConvGeometry& g) {
   if (g.channels_last) return false;
   const double work = (double)g.in_per_group() * g.out_per_group() * g.taps();
-  const double work_per_element = input_grad ? 100.0 : 200.0;
-  return g.stride_h != 1 || g.stride_w != 1 || work >= work_per_element * (g.in_channels + g.out_channels);
+  return g.stride_h != 1 || g.stride_w != 1 || work >= 100.0 * (g.in_channels + g.out_channels);
 }
 
 }  // namespace
@@ -395,7 +391,7 @@ bool conv_input_grad_geometry(const ConvGeometry& g, ConvGeometry* t) {
 template <class T>
 void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out,
                  bool input_grad) {
-  const bool transposed = through_channels_last(g, input_grad);
+  const bool transposed = through_channels_last(g);
   const bool kernel_last = g.channels_last || transposed;
   const PackedWeights<T> packed(g, w, input_grad, kernel_last);
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
@@ -487,20 +483,30 @@ void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T
       }
     }
   });
-  const int64_t taps = g.taps(), cpg = g.in_per_group();
-  for (int64_t i = 0; i < w_elems; ++i) {  // element (tap, c, co) of the channels-last layout
-    T total = transpose ? T(0) : grad_w[i];
-    for (int p = 0; p < n_partial; ++p) total += partial[p * w_elems + i];
-    if (transpose) {
-      const int64_t tap = i / (cpg * g.out_channels), c = i / g.out_channels % cpg;
-      const int64_t co = i % g.out_channels;
-      grad_w[(co * cpg + c) * taps + tap] = total;
-    } else {
-      grad_w[i] = total;
-    }
-  }
+  // The partial sums, element (tap, c, co) of the channels-last layout at i, added in order.
+  const int64_t taps = g.taps(), cpg = g.in_per_group(), C_out = g.out_channels;
+  for (int64_t tap = 0, i = 0; tap < taps; ++tap)
+    for (int64_t c = 0; c < cpg; ++c)
+      for (int64_t co = 0; co < C_out; ++co, ++i) {
+        T total = transpose ? T(0) : grad_w[i];
+        for (int p = 0; p < n_partial; ++p) total += partial[p * w_elems + i];
+        grad_w[transpose ? (co * cpg + c) * taps + tap : i] = total;
+      }
 }
 
+template <class T>
+void transpose_matrix(const T* src, int64_t rows, int64_t cols, int64_t src_stride, T* dst,
+                      int64_t dst_stride) {
+  if (cpu_capability() != CpuCapability::Default) {
+    direct_kernel<T>().transpose(src, rows, cols, src_stride, dst, dst_stride);
+    return;
+  }
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) dst[j * dst_stride + i] = src[i * src_stride + j];
+}
+
+template void transpose_matrix<float>(const float*, int64_t, int64_t, int64_t, float*, int64_t);
+template void transpose_matrix<double>(const double*, int64_t, int64_t, int64_t, double*, int64_t);
 template void conv_direct_weight_grad<float>(const ConvGeometry&, const float*, const float*,
                                              float*);
 template void conv_direct_weight_grad<double>(const ConvGeometry&, const double*, const double*,

@@ -388,12 +388,16 @@ class SmallScratch {
   std::unique_ptr<ScratchPool> pool_;
 };
 
-// dst[j][i] = src[i][j] for `count` (rows x cols) matrices, src and dst `rows * cols` apart.
+// dst[j][i] = src[i][j] for `count` (rows x cols) matrices, src and dst `rows * cols` apart; the
+// matrices shared among the threads.
 template <class T>
 void transpose_each(const T* src, int64_t count, int64_t rows, int64_t cols, T* dst) {
-  for (int64_t m = 0; m < count; ++m, src += rows * cols, dst += rows * cols)
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j) dst[j * rows + i] = src[i * cols + j];
+  const int64_t size = rows * cols;
+  parallel_for(0, count, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(size, 1)),
+               [&](int64_t m0, int64_t m1) {
+                 for (int64_t m = m0; m < m1; ++m)
+                   cpu::transpose_matrix(src + m * size, rows, cols, cols, dst + m * size, rows);
+               });
 }
 
 ConvGeometry channels_last_twin(const ConvGeometry& g) {
@@ -402,17 +406,27 @@ ConvGeometry channels_last_twin(const ConvGeometry& g) {
   return last;
 }
 
-// (C_out, C_in, kh, kw) -> (kh, kw, C_in, C_out), or back with `to_first`.
+// (C_out, C_in, kh, kw) -> (kh, kw, C_in, C_out), or back with `to_first`: a transpose between
+// (C_out, C_in * taps) and (C_in * taps, C_out), whose rows, C_out long, are then (or first)
+// reordered from (C_in, taps) to (taps, C_in). `rows` holds the weight's size.
 template <class T>
-void move_weight(const ConvGeometry& g, const T* w, T* out, bool to_first) {
+void move_weight(const ConvGeometry& g, const T* w, T* out, bool to_first, T* rows) {
   const int64_t taps = g.taps(), C = g.in_channels, O = g.out_channels;
-  for (int64_t co = 0; co < O; ++co)
+  const auto reorder = [&](const T* from, T* to, bool taps_first) {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t t = 0; t < taps; ++t) {
-        const int64_t first = (co * C + c) * taps + t, last = (t * C + c) * O + co;
-        if (to_first) out[first] = w[last];
-        else out[last] = w[first];
+        const int64_t channel_major = (c * taps + t) * O, tap_major = (t * C + c) * O;
+        std::memcpy(to + (taps_first ? tap_major : channel_major),
+                    from + (taps_first ? channel_major : tap_major), (size_t)O * sizeof(T));
       }
+  };
+  if (to_first) {
+    reorder(w, rows, /*taps_first=*/false);
+    cpu::transpose_matrix(rows, C * taps, O, O, out, C * taps);
+  } else {
+    cpu::transpose_matrix(w, O, C * taps, C * taps, rows, O);
+    reorder(rows, out, /*taps_first=*/true);
+  }
 }
 
 // Calls pass(n0, n1, cols, workspace, ws) for each chunk [n0, n1) of images in turn, with one
@@ -542,10 +556,10 @@ void conv_small_forward(const ConvGeometry& g, const T* x, const T* w, const T* 
   const int64_t y_elems = g.batch * g.out_channels * g.out_pixels();
   const int64_t w_elems = g.out_channels * g.patch();
   const SmallScratch scratch({x_elems * (int64_t)sizeof(T), y_elems * (int64_t)sizeof(T),
-                              w_elems * (int64_t)sizeof(T)});
+                              w_elems * (int64_t)sizeof(T), w_elems * (int64_t)sizeof(T)});
   T *x_last = scratch.at<T>(0), *y_last = scratch.at<T>(1), *w_last = scratch.at<T>(2);
   transpose_each(x, g.batch, g.in_channels, g.in_pixels(), x_last);
-  move_weight(g, w, w_last, /*to_first=*/false);
+  move_weight(g, w, w_last, /*to_first=*/false, scratch.at<T>(3));
   small_forward_last(last, x_last, w_last, bias, y_last);
   transpose_each(y_last, g.batch, g.out_pixels(), g.out_channels, out);
 }
@@ -561,19 +575,19 @@ void conv_small_backward(const ConvGeometry& g, const T* grad, const T* x, const
   const int64_t t = (int64_t)sizeof(T);
   // Channels-last copies: the input (for dW), the gradient, the weight (for dx), and the results.
   const SmallScratch scratch({grad_w ? x_elems * t : 0, y_elems * t, grad_x ? w_elems * t : 0,
-                              grad_x ? x_elems * t : 0, grad_w ? w_elems * t : 0});
+                              grad_x ? x_elems * t : 0, grad_w ? w_elems * t : 0, w_elems * t});
   T *x_last = scratch.at<T>(0), *dy_last = scratch.at<T>(1), *w_last = scratch.at<T>(2);
   T *dx_last = scratch.at<T>(3), *dw_last = scratch.at<T>(4);
   transpose_each(grad, g.batch, g.out_channels, g.out_pixels(), dy_last);
   if (grad_w) transpose_each(x, g.batch, g.in_channels, g.in_pixels(), x_last);
   if (grad_x) {
-    move_weight(g, w, w_last, /*to_first=*/false);
+    move_weight(g, w, w_last, /*to_first=*/false, scratch.at<T>(5));
     std::fill(dx_last, dx_last + x_elems, T(0));
   }
   small_backward_last(last, dy_last, x_last, w_last, grad_x ? dx_last : nullptr,
                       grad_w ? dw_last : nullptr);
   if (grad_x) transpose_each(dx_last, g.batch, g.in_pixels(), g.in_channels, grad_x);
-  if (grad_w) move_weight(g, dw_last, grad_w, /*to_first=*/true);
+  if (grad_w) move_weight(g, dw_last, grad_w, /*to_first=*/true, scratch.at<T>(5));
 }
 
 template void conv_small_forward<float>(const ConvGeometry&, const float*, const float*,

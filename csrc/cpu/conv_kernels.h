@@ -250,5 +250,12 @@ bool conv_direct_weight_grad_available(const ConvGeometry& g);
 template <class T>
 void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T* grad_w);
 
+// dst[j * dst_stride + i] = src[i * src_stride + j] for i < rows, j < cols, in registers on
+// AVX2 / AVX-512 (element by element on the baseline build): the layout changes between channels
+// first and channels last.
+template <class T>
+void transpose_matrix(const T* src, int64_t rows, int64_t cols, int64_t src_stride, T* dst,
+                      int64_t dst_stride);
+
 }  // namespace cpu
 }  // namespace ember
