@@ -287,8 +287,9 @@ class Trainer:
                 if batch_hooks:
                     cbl.on_train_batch_begin(step)
                 loss, y_pred = train_step(xb, yb, swb)
-                tracker.update(loss, _batch_size(xb))
-                self._update_metrics(yb, y_pred, swb)
+                tracker.update(loss, xb.shape[0] if type(xb) is Tensor else _batch_size(xb))
+                if self._compiled_metrics:
+                    self._update_metrics(yb, y_pred, swb)
                 seen += 1
                 if batch_hooks:
                     cbl.on_train_batch_end(step, self._logs(tracker))
