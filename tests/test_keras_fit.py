@@ -166,6 +166,67 @@ def test_regularization_penalty_is_part_of_the_loss():
     assert model.evaluate(x, y, verbose=0) == pytest.approx(mse + 0.1 * np.sum(kernel ** 2), rel=1e-5)
 
 
+def _sgd_on_mse(x, y, kernel, bias, lr, batch, kernel_l2=0.0, activity_l2=0.0, activity_from_step=0):
+    """The weights and the per-step losses of plain SGD on the MSE of a linear model, in float64, with
+    an L2 kernel penalty and an L2 activity penalty (from step `activity_from_step` on)."""
+    w, b = kernel.astype(np.float64), bias.astype(np.float64)
+    losses = []
+    for step, start in enumerate(range(0, len(x), batch)):
+        xb, yb = x[start:start + batch].astype(np.float64), y[start:start + batch].astype(np.float64)
+        out = xb @ w + b
+        err = out - yb
+        activity = activity_l2 if step >= activity_from_step else 0.0
+        losses.append(np.mean(err ** 2) + kernel_l2 * np.sum(w ** 2) + activity * np.sum(out ** 2))
+        grad_out = 2 * err / err.size + 2 * activity * out
+        w, b = w - lr * (xb.T @ grad_out + 2 * kernel_l2 * w), b - lr * grad_out.sum(0)
+    return w, b, losses
+
+
+def test_fit_steps_add_the_penalties():
+    """Penalties count in every step: those of weights that the first step's forward creates (a model
+    built lazily), and those of an activity regularizer that a callback sets during fit."""
+    x = np.random.default_rng(7).standard_normal((48, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [2.0], [3.0]], np.float32) - 0.5).astype(np.float32)
+    model = keras.Sequential([layers.Dense(1, kernel_initializer=keras.initializers.Constant(0.5),
+                                           kernel_regularizer=keras.regularizers.l2(0.1))])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    history = model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    w, b, losses = _sgd_on_mse(x, y, np.full((3, 1), 0.5), np.zeros(1), lr=0.05, batch=16, kernel_l2=0.1)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-4, atol=1e-5)
+    assert history.history["loss"][0] == pytest.approx(np.mean(losses), rel=1e-4)
+
+    model = _dense_model()
+    kernel, bias = model.get_weights()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+
+    def regularize_from_now(batch, logs):
+        if batch == 0:
+            model.layers[0].activity_regularizer = keras.regularizers.l2(0.01)
+    history = model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
+                        callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=regularize_from_now)])
+    w, b, losses = _sgd_on_mse(x, y, kernel, bias, lr=0.05, batch=16, activity_l2=0.01, activity_from_step=1)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-4, atol=1e-5)
+    assert history.history["loss"][0] == pytest.approx(np.mean(losses), rel=1e-4)
+
+
+def test_a_sequential_subclass_trains_through_its_own_call():
+    class Doubled(keras.Sequential):
+        def call(self, inputs, training=None):
+            return super().call(inputs, training=training) * 2.0
+
+    x = np.random.default_rng(8).standard_normal((32, 3)).astype(np.float32)
+    y = x.sum(1, keepdims=True)
+    ember.manual_seed(0)
+    model = Doubled([layers.Dense(1, input_shape=(3,))])
+    kernel, bias = model.get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0), 2 * (x @ kernel + bias), rtol=1e-5, atol=1e-6)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    history = model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(np.mean((2 * (x @ kernel + bias) - y) ** 2), rel=1e-5)
+
+
 def test_callbacks_drive_training():
     x, y = _regression(64)
     model = _dense_model()

@@ -331,6 +331,24 @@ def test_apply_with_built_variables_and_numpy_gradients():
     assert len(adam.variables) == 3
 
 
+def test_each_variable_keeps_its_state_whatever_holds_the_variables():
+    """The state found for a tuple of variables is reused for that same tuple; another tuple or a list
+    of the same variables, in another order, still steps each variable with its own state."""
+    a = nn.Parameter(ember.tensor([1.0, 2.0], dtype=ember.float64))
+    b = nn.Parameter(ember.tensor([3.0], dtype=ember.float64))
+    grad_a, grad_b = np.array([0.5, -1.0]), np.array([2.0])
+    opt = optimizers.Adam(learning_rate=0.1)
+    ref = KerasReference("Adam", learning_rate=0.1)
+    want = [a.numpy().copy(), b.numpy().copy()]
+    pair = (a, b)
+    for variables in (pair, pair, (b, a), [a, b], pair):
+        grads = {id(a): grad_a, id(b): grad_b}
+        opt.apply([ember.tensor(grads[id(v)]) for v in variables], variables)
+        ref.apply([grad_a, grad_b], want)
+        np.testing.assert_allclose(a.numpy(), want[0], **TOL[ember.float64])
+        np.testing.assert_allclose(b.numpy(), want[1], **TOL[ember.float64])
+
+
 def test_exclude_from_weight_decay():
     kernel, bias = nn.Parameter(ember.ones(3)), nn.Parameter(ember.ones(2))
     bias.name = "dense/bias"

@@ -350,6 +350,14 @@ class EpochIterator:
             self.ran_out = True
 
     def __iter__(self):
+        source = self._source
+        if self.steps_per_epoch is None and not source.one_shot and source.num_batches is not None:
+            return enumerate(source)  # a whole pass over data that can be read again: nothing to track
+        return self._epoch()
+
+    def _epoch(self):
+        """One pass that keeps track of where it stopped: steps_per_epoch continuing across epochs,
+        a generator read once, a source whose length is learnt by reading it."""
         if self.ran_out:
             return
         if self.steps_per_epoch is None:

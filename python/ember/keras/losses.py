@@ -154,7 +154,8 @@ def _elementwise_total(op, function):
         y_true, y_pred = _regression_pair(op, y_true, y_pred)
         if not y_pred.numel():
             return None
-        args = (y_pred, y_true, reduction) + tuple(float(v) for v in params.values())
+        args = (y_pred, y_true, reduction, *[float(v) for v in params.values()]) if params \
+            else (y_pred, y_true, reduction)
         out = function.apply(*args) if needs_grad2(y_pred, y_true) else function._forward(*args)
         return _sum_over_last_mean(out, y_pred, -1) if reduction == "sum" else out
     return total

@@ -103,6 +103,12 @@ class Model(Layer, Trainer):
         fn = getattr(layer, "activation", None)
         return activation_name(fn) if callable(fn) else None
 
+    def _layers_called_in_turn(self):
+        """For the training step: the layers that calling this model on one tensor would call in turn
+        with nothing else to do (a Sequential's plain stack), or None when the model's own call
+        path must run. The answer holds until _CallContext.version moves."""
+        return None
+
     # ---- building ------------------------------------------------------------------------------------
     def build(self, input_shape):
         """A subclassed model builds its layers by running call() once on zeros of that shape."""
@@ -386,20 +392,35 @@ class Sequential(Model):
             x = layer(x)
         return x
 
-    def _call_in_context(self, args, kwargs):
-        # A stack of ember's own leaf layers that ignore the training flag and record no losses
-        # (Dense, Conv2D, pooling, Flatten, ...) needs no call context: run it directly
+    def _plain_stack(self):
+        """The layers as a tuple when they are a stack of ember's own leaf layers that ignore the
+        training flag and record no losses (Dense, Conv2D, pooling, Flatten, ...), which needs no
+        call context: calling the model is calling them in turn. None otherwise (also when a
+        subclass defines its own call)."""
         plain = self.__dict__.get("_plain")
         if plain is None or plain[0] != _CallContext.version:
-            plain = (_CallContext.version, all(layer._leaf and not layer._call_has_training and layer._fast is not None
-                                               for layer in self._stack))
+            stack = tuple(self._stack)
+            plain = (_CallContext.version, stack if type(self).call is Sequential.call and all(
+                layer._leaf and not layer._call_has_training and layer._fast is not None for layer in stack) else None)
             self.__dict__["_plain"] = plain
-        if plain[1] and (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+        return plain[1]
+
+    def _call_in_context(self, args, kwargs):
+        stack = self._plain_stack()
+        if stack is not None and (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
             x = args[0]
-            for layer in self._stack:
+            for layer in stack:
                 x = layer(x)
             return x
         return Model._call_in_context(self, args, kwargs)
+
+    def _layers_called_in_turn(self):
+        # the model's own short call path (built, nothing to check or record) leads to the plain stack
+        fast = self._fast
+        if (fast is None or fast[0] is not None or fast[1] or type(self).__call__ is not Layer.__call__
+                or type(self)._call_in_context is not Sequential._call_in_context):
+            return None
+        return self._plain_stack()
 
     def compute_output_shape(self, input_shape):
         shape = input_shape

@@ -14,12 +14,13 @@ import warnings
 import numpy as np
 
 from .. import _C
-from ..autograd import no_grad
+from ..autograd import _backward_scalar, no_grad
 from . import _data
 from . import callbacks as callbacks_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
+from .layers.base import _CallContext
 
 __all__ = ["Trainer"]
 
@@ -157,16 +158,46 @@ class Trainer:
                 loss = loss + penalty
         return loss
 
-    def _train_batch(self, x, y, sample_weight, params):
-        y_pred = self(x, training=True)
-        if params is None:  # read after the first forward, which builds a model built lazily
-            params = self._params = self.trainable_weights
-        loss = self._loss_value(y, y_pred, sample_weight)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        self.optimizer.apply([p.grad for p in params], params)
-        return loss.item(), y_pred
+    def _make_train_step(self):
+        """A training step for one fit or train_on_batch call: (x, y, sample_weight) -> (the loss as
+        a float, y_pred). It runs forward, loss (with the penalties), backward and one optimizer
+        call. The trainable weights are read after the first forward, which builds a lazily built
+        model, and kept for the call; what the model's structure decides (whether calling it is
+        calling a stack of layers in turn, whether any layer records penalties) is looked up again
+        only when the structure changes (_CallContext.version moves)."""
+        ctx = _CallContext
+        params = stack = None
+        stack_version = penalties_version = -1
+        penalized = True
+
+        def train_step(x, y, sample_weight):
+            nonlocal params, stack, stack_version, penalties_version, penalized
+            if stack_version != ctx.version:
+                stack, stack_version = self._layers_called_in_turn(), ctx.version
+            if stack is not None and type(x) is Tensor:
+                y_pred = x
+                for layer in stack:
+                    y_pred = layer(y_pred)
+            else:
+                y_pred = self(x, training=True)
+            if params is None:
+                params = tuple(self.trainable_weights)
+            if penalties_version != ctx.version:
+                penalized, penalties_version = self._may_record_losses(), ctx.version
+            loss = self._loss_fn(y, y_pred) if sample_weight is None \
+                else self._loss_fn(y, y_pred, sample_weight=sample_weight)
+            if penalized:
+                for penalty in self.losses:
+                    loss = loss + penalty
+            for p in params:
+                p.grad = None
+            if loss._grad_fn is not None:
+                _backward_scalar(loss, None)  # what loss.backward() runs for a recorded loss
+            else:
+                loss.backward()  # the general path, which also says why when nothing requires grad
+            self.optimizer.apply([p.grad for p in params], params)
+            return loss.item(), y_pred
+        return train_step
 
     def _test_batch(self, x, y, sample_weight):
         with no_grad():
@@ -200,9 +231,9 @@ class Trainer:
                                  op="train_on_batch")
         self._reset_metrics()
         tracker = _MeanTracker()
-        self._params = None
+        train_step = self._make_train_step()
         for _, (xb, yb, swb) in it:
-            loss, y_pred = self._train_batch(xb, yb, swb, self._params)
+            loss, y_pred = train_step(xb, yb, swb)
             tracker.update(loss, _batch_size(xb))
             self._update_metrics(yb, y_pred, swb)
         return self._result(self._logs(tracker), return_dict)
@@ -244,7 +275,7 @@ class Trainer:
                                             verbose=verbose, epochs=epochs, steps=train_it.num_batches)
         batch_hooks = cbl.needs_batch_hooks("train")
         self.stop_training = False
-        self._params = None
+        train_step = self._make_train_step()
         epoch_logs = {}
         cbl.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -255,9 +286,10 @@ class Trainer:
             for step, (xb, yb, swb) in train_it:
                 if batch_hooks:
                     cbl.on_train_batch_begin(step)
-                loss, y_pred = self._train_batch(xb, yb, swb, self._params)
-                tracker.update(loss, _batch_size(xb))
-                self._update_metrics(yb, y_pred, swb)
+                loss, y_pred = train_step(xb, yb, swb)
+                tracker.update(loss, xb.shape[0] if type(xb) is Tensor else _batch_size(xb))
+                if self._compiled_metrics:
+                    self._update_metrics(yb, y_pred, swb)
                 seen += 1
                 if batch_hooks:
                     cbl.on_train_batch_end(step, self._logs(tracker))

@@ -365,6 +365,15 @@ class Layer(Module):
         regularized = [w for w in self.trainable_weights if getattr(w, "regularizer", None) is not None]
         return layers, regularized
 
+    def _may_record_losses(self):
+        """Whether `losses` can be non-empty: some layer records penalties or some weight has a
+        regularizer (or `losses` is overridden). What the training step asks before reading
+        `losses`; the answer holds until _CallContext.version moves."""
+        if type(self).losses is not Layer.losses:
+            return True
+        layers, regularized = self._cached("loss_sources", self._loss_sources)
+        return bool(layers or regularized)
+
     @property
     def losses(self):
         """Scalar tensors with gradients: penalties recorded (activity regularizers, add_loss) by this

@@ -3,7 +3,8 @@
 Dense keeps Keras's kernel layout (in, out) and runs as one graph node over the fused linear kernel:
 forward `_C.linear(x, kernel^T, bias)` (kernel^T is a strided view, no copy), backward
 dx and dbias from `_C.linear_backward` and dkernel = x^T @ dy, computed directly in the (in, out)
-layout so that the optimizer gets a contiguous gradient.
+layout so that the optimizer gets a contiguous gradient (by a second `_C.linear_backward` call with
+the roles of x and dy swapped).
 """
 import math
 
@@ -26,6 +27,7 @@ class _DenseFunction(Function):
     def forward(ctx, x, kernel, bias):
         weight = _C.transpose(kernel, 0, 1)  # the (out, in) view the linear kernels take; backward reuses it
         ctx.save_for_backward(x, weight)
+        ctx.kernel = kernel  # a view of the same memory as weight: weight's in-place check covers it
         return _C.linear(x, weight, bias)
 
     @staticmethod
@@ -36,10 +38,9 @@ class _DenseFunction(Function):
         if need_x or need_bias:
             grad_x, _, grad_bias = _C.linear_backward(grad, x, weight, need_x, False, need_bias)
         if need_kernel:
-            if x.ndim != 2:
-                x = _C.reshape(x, [-1, x.shape[-1]])
-                grad = _C.reshape(grad, [-1, grad.shape[-1]])
-            grad_kernel = _C.matmul(_C.transpose(x, 0, 1), grad)
+            # x^T @ dy in one call: the weight gradient of the linear map dy -> dy @ kernel^T, whose
+            # "input" is dy and whose output gradient is x (leading dims flattened inside)
+            grad_kernel = _C.linear_backward(x, grad, ctx.kernel, False, True, False)[1]
         return grad_x, grad_kernel, grad_bias
 
 

@@ -89,6 +89,7 @@ class Optimizer:
         self._slots = {}       # id(variable) -> {slot name: tensor}
         self._variables = []   # every variable with state, in order of first use
         self._plans = {}       # tuple of variable ids -> _Plan
+        self._last_variables = self._last_plan = None  # the latest tuple of variables stepped, and its plan
         self._trainable_variables = []
         self._exclude_ids = set()
         self._exclude_pattern = None
@@ -211,9 +212,15 @@ class Optimizer:
             if type(g) is not Tensor:
                 grads, variables = self._filter_gradients(grads, variables)
                 break
-        plan = self._plans.get(tuple(map(id, variables)))
-        if plan is None:
-            plan = self._plans[tuple(map(id, variables))] = self._make_plan(variables)
+        if variables is self._last_variables:
+            plan = self._last_plan
+        else:
+            key = tuple(map(id, variables))
+            plan = self._plans.get(key)
+            if plan is None:
+                plan = self._plans[key] = self._make_plan(variables)
+            if type(variables) is tuple:  # cannot change: the next step with the same tuple reuses the plan
+                self._last_variables, self._last_plan = variables, plan
         common = (self.weight_decay or 0.0, self.clipnorm or 0.0, self.clipvalue or 0.0, self.global_clipnorm or 0.0,
                   plan.no_weight_decay)
         self._run_step(variables, grads, plan.slots, self.learning_rate, common)
