@@ -82,6 +82,8 @@ MAX_CASES = [
     ((1, 2, 11, 45), 3, 2, 1, 2, True),                  # stride 2, dilation 2, partial last window
     ((2, 4, 11, 11), 2, None, 0, 1, False),              # 5-wide output rows: quarter-width vector chunks
     ((1, 3, 9, 13), 2, 2, 0, 1, True),                   # 7 outputs per row, the last window partial
+    ((2, 3, 6, 35), 2, 2, 0, 1, False),                  # 2 x 2 fast path: 17 outputs per row, an odd width
+    ((1, 2, 6, 6), 2, None, 0, 1, False),                # 2 x 2 fast path: rows shorter than any vector
     ((1, 1, 1, 1), 1, None, 0, 1, False),                # one element
     ((0, 2, 5, 5), 2, None, 0, 1, False),                # empty batch
 ]
@@ -141,10 +143,10 @@ def test_max_pool2d_nan_wins(channels_last):
     x[:, :, :, 26:] = RNG.standard_normal((2, 3, 10, 11))  # the last 11 columns also as a 5-wide slice below
     x[RNG.random(x.shape) < 0.15] = np.nan
     x[0, 0, :3, :3] = np.inf
-    for kernel, stride, padding in ((2, 2, 0), (3, 1, 1)):
-        want, want_idx = ref_max_pool(x, kernel, stride, padding, 1, True)
+    for kernel, stride, padding, ceil_mode in ((2, 2, 0, True), (2, 2, 0, False), (3, 1, 1, True)):
+        want, want_idx = ref_max_pool(x, kernel, stride, padding, 1, ceil_mode)
         g = RNG.standard_normal(want.shape)
-        out, idx, gx = run(P.max_pool2d, x, _max_kwargs(kernel, stride, padding, 1, True), ember.float64,
+        out, idx, gx = run(P.max_pool2d, x, _max_kwargs(kernel, stride, padding, 1, ceil_mode), ember.float64,
                            channels_last, grad=g)
         np.testing.assert_array_equal(out, want)
         np.testing.assert_array_equal(idx, want_idx)
