@@ -62,6 +62,9 @@ def main(argv=None):
 
     if args.threads:
         ember.set_num_threads(args.threads)
+        from ember.bench._timing import set_blas_threads
+        if not set_blas_threads(args.threads):
+            print("note: NumPy's BLAS thread count could not be set; its figures use its own", flush=True)
         torch = try_import_torch()
         if torch:
             torch.set_num_threads(args.threads)
@@ -69,7 +72,7 @@ def main(argv=None):
     from ember.bench.keras import bench_keras_fit
     from ember.bench.elementwise import bench_activation_backward, bench_elementwise, bench_tiny_op
     from ember.bench.loss import bench_cross_entropy
-    from ember.bench.matmul import bench_matmul
+    from ember.bench.matmul import bench_matmul, bench_matmul_mlp, bench_matmul_one_thread
     from ember.bench.norm import bench_norm
     from ember.bench.optim import bench_adam
     from ember.bench.pool import bench_max_pool
@@ -77,7 +80,8 @@ def main(argv=None):
     from ember.bench.train import bench_train
 
     groups = {
-        "matmul": lambda: bench_matmul(quick=args.quick),
+        "matmul": lambda: (bench_matmul(quick=args.quick) + bench_matmul_mlp(quick=args.quick)
+                           + bench_matmul_one_thread(quick=args.quick)),
         "elementwise": lambda: bench_elementwise(quick=args.quick) + bench_activation_backward(quick=args.quick),
         "reduce": lambda: bench_sum(quick=args.quick),
         "loss": lambda: bench_cross_entropy(quick=args.quick),

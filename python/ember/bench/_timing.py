@@ -47,3 +47,62 @@ def row(bench, size, unit, work, ember_s, numpy_s=None, torch_s=None):
         "vs_numpy": None if numpy_s is None else numpy_s / ember_s,
         "vs_torch": None if torch_s is None else torch_s / ember_s,
     }
+
+
+def _loaded_libraries(fragment):
+    """Paths of the shared libraries mapped into this process whose file name contains `fragment`."""
+    paths = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.rsplit(None, 1)[-1] if "/" in line else ""
+                name = path.rsplit("/", 1)[-1].lower()
+                if fragment in name and ".so" in name and path not in paths:
+                    paths.append(path)
+    except OSError:
+        pass
+    return paths
+
+
+def set_blas_threads(n):
+    """Sets the thread count of the BLAS NumPy loaded (OpenBLAS, as NumPy's wheels ship it) through
+    its own C entry point; NumPy has no API for it and its environment variables are read only at
+    import. Returns True when a BLAS took the setting, False when none was found (then NumPy's
+    figures are at its own thread count, which the caller should say)."""
+    import ctypes
+    import numpy  # noqa: F401  (loads the BLAS)
+
+    done = False
+    for path in _loaded_libraries("openblas"):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                       "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            fn = getattr(lib, symbol, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                fn.restype = None
+                fn(int(n))
+                done = True
+                break
+    return done
+
+
+def blas_threads():
+    """The thread count of NumPy's OpenBLAS, or None when it cannot be read."""
+    import ctypes
+
+    for path in _loaded_libraries("openblas"):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+                       "openblas_get_num_threads64_", "openblas_get_num_threads"):
+            fn = getattr(lib, symbol, None)
+            if fn is not None:
+                fn.restype = ctypes.c_int
+                return int(fn())
+    return None
