@@ -64,45 +64,45 @@ def _loaded_libraries(fragment):
     return paths
 
 
+def _openblas_function(name):
+    """OpenBLAS's C function `name` (openblas_set_num_threads, ...) from the BLAS NumPy loaded, under
+    whichever of its builds' symbol names it has, or None."""
+    import ctypes
+    import numpy  # noqa: F401  (loads the BLAS)
+
+    for path in _loaded_libraries("openblas"):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in (f"scipy_{name}64_", f"scipy_{name}", f"{name}64_", name):
+            fn = getattr(lib, symbol, None)
+            if fn is not None:
+                return fn
+    return None
+
+
 def set_blas_threads(n):
     """Sets the thread count of the BLAS NumPy loaded (OpenBLAS, as NumPy's wheels ship it) through
     its own C entry point; NumPy has no API for it and its environment variables are read only at
     import. Returns True when a BLAS took the setting, False when none was found (then NumPy's
     figures are at its own thread count, which the caller should say)."""
     import ctypes
-    import numpy  # noqa: F401  (loads the BLAS)
 
-    done = False
-    for path in _loaded_libraries("openblas"):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for symbol in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                       "openblas_set_num_threads64_", "openblas_set_num_threads"):
-            fn = getattr(lib, symbol, None)
-            if fn is not None:
-                fn.argtypes = [ctypes.c_int]
-                fn.restype = None
-                fn(int(n))
-                done = True
-                break
-    return done
+    fn = _openblas_function("openblas_set_num_threads")
+    if fn is None:
+        return False
+    fn.argtypes, fn.restype = [ctypes.c_int], None
+    fn(int(n))
+    return True
 
 
 def blas_threads():
     """The thread count of NumPy's OpenBLAS, or None when it cannot be read."""
     import ctypes
 
-    for path in _loaded_libraries("openblas"):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for symbol in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-                       "openblas_get_num_threads64_", "openblas_get_num_threads"):
-            fn = getattr(lib, symbol, None)
-            if fn is not None:
-                fn.restype = ctypes.c_int
-                return int(fn())
-    return None
+    fn = _openblas_function("openblas_get_num_threads")
+    if fn is None:
+        return None
+    fn.restype = ctypes.c_int
+    return int(fn())
