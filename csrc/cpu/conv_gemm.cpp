@@ -30,7 +30,7 @@
 #include "core/parallel.h"
 #include "cpu/conv_kernels.h"
 #include "cpu/conv_threads.h"
-#include "cpu/conv_gemm_select.h"
+#include "cpu/gemm_select.h"
 
 namespace ember {
 namespace {

@@ -9,7 +9,7 @@
 #include "core/allocator.h"
 #include "core/errors.h"
 #include "core/parallel.h"
-#include "cpu/conv_gemm_select.h"
+#include "cpu/gemm_select.h"
 #include "cpu/conv_kernels.h"
 #include "cpu/conv_threads.h"
 

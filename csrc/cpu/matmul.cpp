@@ -23,50 +23,13 @@
 #include "core/cpu_features.h"
 #include "core/errors.h"
 #include "core/parallel.h"
-#include "cpu/gemm.h"
+#include "cpu/gemm_select.h"
 
 namespace ember {
 namespace {
 
 // FLOPs a thread must get before another thread is worth waking (~20 us of work).
 constexpr double kFlopsPerThread = double(1 << 21);
-
-// ---- kernel selection --------------------------------------------------------------------------
-
-template <class T>
-struct GemmKernel {
-  void (*run)(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
-              int64_t rsb, int64_t csb, T* c, int64_t rsc, int64_t csc, int accumulate,
-              void* workspace, int thread_id, int n_threads);
-  int64_t (*workspace_bytes)(int64_t m, int64_t n, int64_t k);
-};
-
-template <class T>
-GemmKernel<T> select_gemm();
-
-template <>
-GemmKernel<float> select_gemm<float>() {
-  switch (cpu_capability()) {
-    case CpuCapability::AVX512: return {cpu::gemm_f32_avx512, cpu::gemm_f32_workspace_bytes_avx512};
-    case CpuCapability::AVX2: return {cpu::gemm_f32_avx2, cpu::gemm_f32_workspace_bytes_avx2};
-    default: return {cpu::gemm_f32_generic, cpu::gemm_f32_workspace_bytes_generic};
-  }
-}
-
-template <>
-GemmKernel<double> select_gemm<double>() {
-  switch (cpu_capability()) {
-    case CpuCapability::AVX512: return {cpu::gemm_f64_avx512, cpu::gemm_f64_workspace_bytes_avx512};
-    case CpuCapability::AVX2: return {cpu::gemm_f64_avx2, cpu::gemm_f64_workspace_bytes_avx2};
-    default: return {cpu::gemm_f64_generic, cpu::gemm_f64_workspace_bytes_generic};
-  }
-}
-
-template <class T>
-const GemmKernel<T>& gemm_kernel() {
-  static const GemmKernel<T> kernel = select_gemm<T>();  // the capability never changes
-  return kernel;
-}
 
 // ---- the problem -------------------------------------------------------------------------------
 
@@ -185,7 +148,7 @@ void run_product(const Plan& plan, const Product<T>& p, void* workspace, int tid
     thread_range(m, kVectorChunk, tid, n_threads, &begin, &end);
     vector_matrix<T>(k, p.b, plan.rsb, p.a, plan.csa, plan.rsa, p.c, begin, end);
   } else {
-    gemm_kernel<T>().run(m, n, k, p.a, plan.rsa, plan.csa, p.b, plan.rsb, plan.csb, p.c, n, 1,
+    cpu::gemm_kernel<T>().run(m, n, k, p.a, plan.rsa, plan.csa, p.b, plan.rsb, plan.csb, p.c, n, 1,
                          /*accumulate=*/0, workspace, tid, n_threads);
   }
 }
@@ -220,7 +183,7 @@ void matmul_batch(const Plan& plan, const T* a, const T* b, T* c) {
   const bool split_batch =
       n_threads > 1 && batch >= n_threads && (batch % n_threads == 0 || batch >= 4 * n_threads);
   const int64_t ws_bytes =
-      uses_gemm(plan) ? gemm_kernel<T>().workspace_bytes(plan.m, plan.n, plan.k) : 0;
+      uses_gemm(plan) ? cpu::gemm_kernel<T>().workspace_bytes(plan.m, plan.n, plan.k) : 0;
   Workspace workspace(ws_bytes, n_threads);
 
   if (n_threads == 1) {

@@ -1,5 +1,5 @@
-// The GEMM of the CPU capability for the convolution paths (conv_gemm.cpp, conv_small.cpp): the
-// same selection as matmul.cpp, as a table read once.
+// The GEMM of the CPU capability, as a table read once (the capability never changes): matmul,
+// linear and the convolution paths call through it.
 #pragma once
 #include <cstdint>
 
