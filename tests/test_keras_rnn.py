@@ -583,6 +583,8 @@ def test_bad_input_messages():
         layers.GRU(0)
     with pytest.raises(ValueError, match="`input_dim` and `output_dim` should be positive"):
         layers.Embedding(0, 3)
+    with pytest.raises(TypeError, match="SimpleRNN has no gates"):
+        layers.SimpleRNN(2, recurrent_activation="sigmoid")
     with pytest.raises(NotImplementedError, match="stateful=True is not supported.*initial_state"):
         layers.SimpleRNN(2, stateful=True)
     with pytest.warns(UserWarning, match="input_length` is deprecated"):

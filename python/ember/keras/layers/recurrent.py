@@ -367,7 +367,8 @@ class SimpleRNN(_RNN):
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", **kwargs):
-        kwargs.pop("recurrent_activation", None)
+        if "recurrent_activation" in kwargs:
+            raise TypeError("SimpleRNN has no gates and takes no `recurrent_activation` (LSTM and GRU do)")
         super().__init__(units, activation, "sigmoid", use_bias, kernel_initializer, recurrent_initializer,
                          bias_initializer, **kwargs)
 
