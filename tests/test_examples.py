@@ -71,3 +71,9 @@ def test_readme_keras_example_learns():
     code = re.search(r"## Training, Keras style\n.*?```python\n(.*?)```", readme, re.S).group(1)
     out = _run(code)
     assert float(out.split()[-1]) > 0.9, out
+
+
+def test_keras_sine_forecast_example_beats_repeating_the_last_value():
+    out = _run(ROOT / "examples" / "keras" / "sine_forecast.py").split()
+    last_value, lstm = float(out[-5]), float(out[-1])
+    assert lstm < 0.03 and lstm < 0.25 * last_value, out

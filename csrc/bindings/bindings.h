@@ -21,6 +21,7 @@ void bind_autograd(pybind11::module_& m);  // Function.apply's fast path for emb
 void bind_norm(pybind11::module_& m);    // batch norm, layer norm
 void bind_pool(pybind11::module_& m);    // max / average / adaptive average 2-d pooling
 void bind_conv(pybind11::module_& m);    // conv1d / conv2d and their backward, both layouts
+void bind_rnn(pybind11::module_& m);     // recurrent layers through time, embedding lookup
 void bind_cuda(pybind11::module_& m);
 
 // A Python scalar argument (bool, int or float) as the op-specific value, with its kind kept so

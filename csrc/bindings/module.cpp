@@ -51,5 +51,6 @@ PYBIND11_MODULE(_C, m) {
   ember::bind_norm(m);
   ember::bind_pool(m);
   ember::bind_conv(m);
+  ember::bind_rnn(m);
   ember::bind_cuda(m);
 }

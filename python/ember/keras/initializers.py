@@ -286,7 +286,8 @@ _BY_NAME = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform"
             "random_normal": RandomNormal, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
             "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
             "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-            "identity": Identity, "orthogonal": Orthogonal}
+            "identity": Identity, "orthogonal": Orthogonal,
+            "uniform": RandomUniform, "normal": RandomNormal}  # Keras's short aliases
 
 
 def serialize(initializer):

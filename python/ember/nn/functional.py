@@ -15,6 +15,7 @@ from .._fn.conv import conv1d, conv2d
 from .._fn.linear import linear as _fused_linear
 from .._fn.norm import batch_norm, dropout2d, layer_norm
 from .._fn.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .._fn.rnn import embedding
 from ..autograd import Function, is_grad_enabled
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                       mse_loss, nll_loss, smooth_l1_loss)
@@ -24,7 +25,8 @@ Tensor = _C.Tensor
 __all__ = ["relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax",
            "log_softmax", "linear", "dropout", "one_hot", "flatten", "cross_entropy", "nll_loss", "mse_loss",
            "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "dropout2d", "conv1d", "conv2d"]
+           "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "dropout2d", "conv1d", "conv2d",
+           "embedding"]
 
 
 def _check_tensor(x, op):

@@ -8,6 +8,9 @@
 - `training=None` means inference; a value given to an outer call reaches the layers it calls.
 - `losses`: weight-regularizer penalties from the current weights, plus the activity-regularizer and
   add_loss penalties of the latest call, as scalar tensors with gradients.
+- Masks travel with the tensors, as in Keras 3: a layer's output mask (`compute_mask`) is attached
+  to its output as `_keras_mask`, and the next layer gets it as `mask=` when its call takes one.
+  A layer that does not support masking drops the mask (with Keras's warning).
 
 The call path is the per-step cost of training, so a built layer called on one ember tensor of its
 own dtype takes a short path: one shape check against its input spec, then `call`.
@@ -24,8 +27,8 @@ from ...nn.module import Module
 from ...nn.parameter import Parameter
 from .. import initializers, regularizers
 from .graph import KerasTensor, Node, flatten, is_shape, map_shapes, map_structure
-from .utils import (InputSpec, auto_config, check_spec, flatten_shapes, standardize_shape, to_snake_case, unique_name,
-                    written_by_user)
+from .utils import (InputSpec, attach_output_masks, attached_mask, auto_config, check_spec, flatten_shapes,
+                    standardize_shape, to_snake_case, unique_name, written_by_user)
 
 Tensor = _C.Tensor
 
@@ -59,6 +62,14 @@ def _call_accepts_training(cls):
         params = inspect.signature(cls.call).parameters
         cached = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
         setattr(cls, "_call_training_cache", cached)
+    return cached
+
+
+def _call_accepts_mask(cls):
+    cached = cls.__dict__.get("_call_mask_cache")
+    if cached is None:
+        cached = "mask" in inspect.signature(cls.call).parameters
+        setattr(cls, "_call_mask_cache", cached)
     return cached
 
 
@@ -106,6 +117,7 @@ class Layer(Module):
         self._output_shape = None
         self._inbound_nodes = []
         self._call_has_training = _call_accepts_training(type(self))
+        self._call_has_mask = _call_accepts_mask(type(self))
         if input_dim is not None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
@@ -187,7 +199,13 @@ class Layer(Module):
 
     @property
     def supports_masking(self):
-        return False
+        """Whether the layer passes masks on (the default compute_mask) or computes its own."""
+        return self.__dict__.get("_supports_masking", False)
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        object.__setattr__(self, "_supports_masking", bool(value))
+        self._refresh_fast_path()
 
     # ---- weights --------------------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
@@ -427,13 +445,17 @@ class Layer(Module):
         spec = self._input_spec
         check = spec.fast_check() if isinstance(spec, InputSpec) else (0, 0, None, None)
         if (not self.built or self._activity_regularizer is not None or self._uses_add_loss or check is None
-                or (spec is not None and not isinstance(spec, InputSpec))):
+                or (spec is not None and not isinstance(spec, InputSpec)) or self._computes_masks()):
             fast = None
         else:
             fast = (self._dtype if self._autocast else None,) + check + (not self._leaf,)
         if fast != d.get("_fast"):
             object.__setattr__(self, "_fast", fast)
             _bump()  # containers cache what they derive from their layers' call paths
+
+    def _computes_masks(self):
+        """Whether calls may attach a mask of the layer's own making (they take the full call path)."""
+        return self.supports_masking and type(self).compute_mask is not Layer.compute_mask
 
     def _assert_input_compatibility(self, shapes):
         spec = self._input_spec
@@ -469,6 +491,11 @@ class Layer(Module):
             return (None,) + shape[1:] if unknown_batch and shape else shape
         return map_structure(shape_of, outputs)
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs for these inputs and input mask: by default the input mask when
+        the layer supports masking (its outputs keep the input's time steps), else None."""
+        return mask if self.supports_masking else None
+
     def compute_output_spec(self, input_shape):
         return map_shapes(lambda s: KerasTensor(s, self.dtype), self.compute_output_shape(input_shape))
 
@@ -480,12 +507,12 @@ class Layer(Module):
         return self(*args, **kwargs)
 
     def __call__(self, *args, **kwargs):
-        # The short path: a built layer, one ember tensor of the layer's dtype, nothing to record.
-        # fast = (dtype, min_ndim, max_ndim, axis, size, in_context): see _refresh_fast_path
+        # The short path: a built layer, one ember tensor of the layer's dtype, no mask, nothing to
+        # record. fast = (dtype, min_ndim, max_ndim, axis, size, in_context): see _refresh_fast_path
         fast = self._fast
         if fast is not None and len(args) == 1:
             x = args[0]
-            if type(x) is Tensor and (fast[0] is None or x.dtype is fast[0]):
+            if type(x) is Tensor and (fast[0] is None or x.dtype is fast[0]) and not hasattr(x, "_keras_mask"):
                 if fast[1]:
                     shape = x.shape
                     ndim = len(shape)
@@ -536,6 +563,11 @@ class Layer(Module):
             args = (kwargs.pop("inputs"),)
         if any(isinstance(t, KerasTensor) for t in flatten(args[0])):
             return self._symbolic_call(args, kwargs)
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = attached_mask(args[0])  # read before conversion, which may make new tensors
+            if mask is not None and self._call_has_mask:
+                kwargs["mask"] = mask
         inputs = map_structure(self._convert_input, args[0])
         args = (inputs,) + tuple(args[1:])
         shapes = map_structure(lambda t: tuple(t.shape) if type(t) is Tensor else None, inputs)
@@ -543,7 +575,10 @@ class Layer(Module):
             self._maybe_build(shapes)
         if self._input_spec is not None:
             self._assert_input_compatibility(shapes)
-        return self._call_in_context(args, kwargs)
+        outputs = self._call_in_context(args, kwargs)
+        if mask is not None or self._computes_masks():
+            attach_output_masks(self, inputs, outputs, mask)
+        return outputs
 
     def _convert_input(self, x):
         """Arrays and numbers become ember tensors of the layer's dtype; float tensors of another

@@ -77,6 +77,7 @@ class _ActivationMixin:
 class Dense(_ActivationMixin, Layer):
     """activation(inputs @ kernel + bias): inputs (..., input_dim) -> (..., units); kernel (input_dim, units)."""
     _leaf = True
+    supports_masking = True  # an input mask passes on to the output, as in Keras
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -134,6 +135,7 @@ class Dense(_ActivationMixin, Layer):
 class Activation(_ActivationMixin, Layer):
     """Applies an activation function, by name or callable."""
     _leaf = True
+    supports_masking = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -157,6 +159,7 @@ class Dropout(Layer):
     shares one keep/drop decision along the dims where it is 1. Draws come from ember's global
     generator (ember.manual_seed); `seed` is kept for the config only."""
     _leaf = True
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

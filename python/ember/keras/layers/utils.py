@@ -1,13 +1,18 @@
 """Helpers of the layer machinery: Keras's automatic names, input specs and their checks (with
-Keras's messages), shape normalisation, and the automatic config of user-written layers."""
+Keras's messages), shape normalisation, masks carried by tensors, and the automatic config of
+user-written layers."""
 import inspect
 import numbers
 import re
+import warnings
 
-from .graph import is_shape
+from ... import _C
+from .graph import flatten, is_shape
+
+Tensor = _C.Tensor
 
 __all__ = ["InputSpec", "check_spec", "unique_name", "reset_names", "to_snake_case", "standardize_shape",
-           "flatten_shapes", "written_by_user", "auto_config"]
+           "flatten_shapes", "written_by_user", "auto_config", "attached_mask", "attach_output_masks"]
 
 _name_counts = {}
 
@@ -140,3 +145,37 @@ def auto_config(layer):
                                       "cannot be saved automatically; implement get_config() (and from_config() if "
                                       "needed) on the class")
     return config
+
+
+# ---- masks ---------------------------------------------------------------------------------------------
+# As in Keras 3, a mask travels as the `_keras_mask` attribute of the tensor it describes.
+
+def attached_mask(inputs):
+    """The mask(s) that earlier layers attached to the input tensor(s): one mask, a list of them
+    (None for the unmasked inputs), or None when no input carries one."""
+    if type(inputs) is Tensor:
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) if type(t) is Tensor else None for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
+
+
+def attach_output_masks(layer, inputs, outputs, mask):
+    """Attaches layer.compute_mask's result to the outputs (Keras 3's rule: an output that already
+    carries a mask keeps it); a layer that does not support masking drops the input mask, with
+    Keras's warning (once per layer)."""
+    if not layer.supports_masking:
+        if not layer.__dict__.get("_mask_warned"):
+            object.__setattr__(layer, "_mask_warned", True)
+            warnings.warn(f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with a mask "
+                          "attached to it. However, this layer does not support masking and will therefore destroy "
+                          "the mask information. Downstream layers will not see the mask.", UserWarning, stacklevel=5)
+        return
+    out_masks = layer.compute_mask(inputs, mask)
+    if out_masks is None:
+        return
+    flat_masks = [out_masks] if type(out_masks) is Tensor else flatten(out_masks)
+    for out, out_mask in zip(flatten(outputs), flat_masks):
+        if type(out) is Tensor and out_mask is not None and not hasattr(out, "_keras_mask"):
+            out._keras_mask = out_mask
