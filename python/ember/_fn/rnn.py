@@ -28,6 +28,13 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "hard_sigmoid", "linear")
 
 
+def _project(x, w_ih, b_ih, batch_first):
+    """W_ih x_t + b_ih for every step as one (steps * batch) x input GEMM, seen time-major."""
+    rows = _C.reshape(x, [-1, x.shape[2]])
+    x_proj = _C.reshape(_C.linear(rows, w_ih, b_ih), [x.shape[0], x.shape[1], w_ih.shape[0]])
+    return _C.transpose(x_proj, 0, 1) if batch_first else x_proj
+
+
 class RecurrentLayer(Function):
     """forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, spec) -> states; spec = (cell, reverse, activation,
     recurrent_activation, gate_order, batch_first)."""
@@ -35,11 +42,8 @@ class RecurrentLayer(Function):
     @staticmethod
     def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, spec):
         cell, reverse, activation, recurrent_activation, gate_order, batch_first = spec
-        x_proj = _C.linear(x, w_ih, b_ih)
-        if batch_first:
-            x_proj = _C.transpose(x_proj, 0, 1)
-        states, saved = _C.rnn_forward(cell, x_proj, w_hh, b_hh, h0, c0, reverse, activation, recurrent_activation,
-                                       gate_order, True)
+        states, saved = _C.rnn_forward(cell, _project(x, w_ih, b_ih, batch_first), w_hh, b_hh, h0, c0, reverse,
+                                       activation, recurrent_activation, gate_order, True)
         ctx.save_for_backward(x, w_ih, w_hh, _saved_output(states), saved)
         ctx.spec = spec
         return states
@@ -53,7 +57,11 @@ class RecurrentLayer(Function):
                                                          recurrent_activation, gate_order, need[2], need[4])
         if batch_first:
             d_proj = _C.transpose(d_proj, 0, 1)
-        dx, dw_ih, db_ih = _C.linear_backward(d_proj, x, w_ih, need[0], need[1], need[3])
+        # as two-dimensional products: one GEMM each for dx and dW_ih, not one per step
+        dx, dw_ih, db_ih = _C.linear_backward(_C.reshape(d_proj, [-1, d_proj.shape[2]]),
+                                              _C.reshape(x, [-1, x.shape[2]]), w_ih, need[0], need[1], need[3])
+        if dx is not None:
+            dx = _C.reshape(dx, list(x.shape))
         return dx, dw_ih, dw_hh, db_ih, db_hh, dh0 if need[5] else None, dc0 if need[6] else None, None
 
 
@@ -129,10 +137,7 @@ def rnn_layer(cell, input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h0=
                              for t in (input, weight_ih, weight_hh, bias_ih, bias_hh, h0, c0)):
         states = RecurrentLayer.apply(input, weight_ih, weight_hh, bias_ih, bias_hh, h0, c0, spec)
     else:
-        x_proj = _C.linear(input, weight_ih, bias_ih)
-        if batch_first:
-            x_proj = _C.transpose(x_proj, 0, 1)
-        states = _C.rnn_forward(cell, x_proj, weight_hh, bias_hh, h0, c0, reverse, activation, recurrent_activation,
+        states = _C.rnn_forward(cell, _project(input, weight_ih, bias_ih, batch_first), weight_hh, bias_hh, h0, c0, reverse, activation, recurrent_activation,
                                 order, False)[0]
     last = 0 if reverse else steps
     output = states[0, :steps] if reverse else states[0, 1:]
