@@ -146,6 +146,21 @@ def test_empty_batch(torch):
     assert out.shape == (5, 0, 8) and h.shape == (4, 0, 4)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("batch,n_in,hidden", [(0, 4, 5), (2, 0, 5), (2, 4, 0)])
+def test_size_zero_dims_forward_and_backward(cell, batch, n_in, hidden):
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    x = ember.randn(3, batch, n_in).requires_grad_()
+    w_ih, w_hh = ember.randn(gates * hidden, n_in).requires_grad_(), ember.randn(gates * hidden, hidden).requires_grad_()
+    b = ember.randn(gates * hidden).requires_grad_()
+    out, h, c = rnn_layer(cell, x, w_ih, w_hh, b, b)
+    assert out.shape == (3, batch, hidden) and h.shape == (batch, hidden)
+    (out.sum() + h.sum()).backward()
+    assert x.grad.shape == x.shape and w_hh.grad.shape == w_hh.shape and b.grad.shape == b.shape
+    if batch == 0 or hidden == 0:
+        assert not np.any(w_hh.grad.numpy())
+
+
 # ---- cells ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls,kwargs", [("RNNCell", {}), ("RNNCell", dict(nonlinearity="relu")), ("LSTMCell", {}),

@@ -30,7 +30,7 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu", "hard_sigmoid", "linear")
 
 def _project(x, w_ih, b_ih, batch_first):
     """W_ih x_t + b_ih for every step as one (steps * batch) x input GEMM, seen time-major."""
-    rows = _C.reshape(x, [-1, x.shape[2]])
+    rows = _C.reshape(x, [x.shape[0] * x.shape[1], x.shape[2]])
     x_proj = _C.reshape(_C.linear(rows, w_ih, b_ih), [x.shape[0], x.shape[1], w_ih.shape[0]])
     return _C.transpose(x_proj, 0, 1) if batch_first else x_proj
 
@@ -53,15 +53,21 @@ class RecurrentLayer(Function):
         x, w_ih, w_hh, states, saved = ctx.saved_tensors
         cell, reverse, activation, recurrent_activation, gate_order, batch_first = ctx.spec
         need = ctx.needs_input_grad
+        # Elman and LSTM cells add both biases to the same pre-activations: one sum serves both
+        share_bias_grad = cell != "gru" and need[3] and need[4]
         d_proj, dh0, dc0, dw_hh, db_hh = _C.rnn_backward(cell, grad, states, saved, w_hh, reverse, activation,
-                                                         recurrent_activation, gate_order, need[2], need[4])
+                                                         recurrent_activation, gate_order, need[2],
+                                                         need[4] and not share_bias_grad)
         if batch_first:
             d_proj = _C.transpose(d_proj, 0, 1)
         # as two-dimensional products: one GEMM each for dx and dW_ih, not one per step
-        dx, dw_ih, db_ih = _C.linear_backward(_C.reshape(d_proj, [-1, d_proj.shape[2]]),
-                                              _C.reshape(x, [-1, x.shape[2]]), w_ih, need[0], need[1], need[3])
+        rows = x.shape[0] * x.shape[1]
+        dx, dw_ih, db_ih = _C.linear_backward(_C.reshape(d_proj, [rows, d_proj.shape[2]]),
+                                              _C.reshape(x, [rows, x.shape[2]]), w_ih, need[0], need[1], need[3])
         if dx is not None:
             dx = _C.reshape(dx, list(x.shape))
+        if share_bias_grad:
+            db_hh = _C.clone(db_ih)
         return dx, dw_ih, dw_hh, db_ih, db_hh, dh0 if need[5] else None, dc0 if need[6] else None, None
 
 
