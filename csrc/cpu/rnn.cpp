@@ -10,6 +10,8 @@
 //           layer's output is T consecutive slots and the states each step started from are the
 //           other T: both contiguous, with no copy.
 //   saved   (T, B, 4H) the gate activations backward needs (LSTM i f g o; GRU r z n, W_hn h + b_hn)
+//   mask    (T, B) bool or none: where false, the step leaves that row's state unchanged (the
+//           padding of a shorter sequence); its output slot then holds the carried state
 // Backward takes the gradient of the whole states tensor (zeros where no output was used) and
 // returns d x_proj (T, B, G*H), dh0, dc0, dW_hh and db_hh; the caller gets dx and dW_ih from d x_proj
 // in one GEMM each.
@@ -255,6 +257,7 @@ struct ForwardArgs {
   const T* bias;
   T* states;
   T* saved;  // null: not kept (a scratch row block per step instead)
+  const bool* mask;  // (T, B) or null
 };
 
 template <class T>
@@ -287,6 +290,7 @@ void forward_rows(const RnnSpec& spec, const Layout& l, const ForwardArgs<T>& a,
     }
     step.x_proj = a.x_proj + at.t * a.x_step_stride + b0 * a.x_row_stride;
     step.saved = a.saved ? a.saved + (at.t * l.batch + b0) * l.saved_width() : saved_scratch;
+    step.keep = a.mask ? a.mask + at.t * l.batch + b0 : nullptr;
     prefetch_rows(step.x_proj, rows, GH, a.x_row_stride);
     recurrent_product<T>(tiles, rows, GH, H, step.h_prev, H, a.w_t, a.ld_w, h_proj, GH, false, workspace);
     kernel(step);
@@ -306,6 +310,7 @@ struct BackwardArgs {
   T* d_h_proj;  // d_x_proj itself unless GRU
   T* d_h0;      // zeros on entry; the recurrent carries while the steps run
   T* d_c0;
+  const bool* mask;
 };
 
 template <class T>
@@ -323,6 +328,7 @@ void backward_rows(const RnnSpec& spec, const Layout& l, const BackwardArgs<T>& 
   step.dc_carry = lstm ? a.d_c0 + b0 * H : nullptr;
   step.d_x_proj_stride = GH;
   step.d_h_proj_stride = GH;
+  step.gate_width = GH;
   step.activation = spec.activation;
   step.recurrent_activation = spec.recurrent_activation;
   for (int64_t s = 0; s < l.steps; ++s) {
@@ -338,6 +344,7 @@ void backward_rows(const RnnSpec& spec, const Layout& l, const BackwardArgs<T>& 
     step.saved = a.saved ? a.saved + (at.t * l.batch + b0) * l.saved_width() : nullptr;
     step.d_x_proj = a.d_x_proj + (at.t * l.batch + b0) * GH;
     step.d_h_proj = a.d_h_proj + (at.t * l.batch + b0) * GH;
+    step.keep = a.mask ? a.mask + at.t * l.batch + b0 : nullptr;
     kernel(step);
     if (s + 1 < l.steps) {  // what the next step's elementwise pass reads, while this product runs
       const StepSlots next = step_slots(spec, l, s + 1, true);
@@ -348,10 +355,20 @@ void backward_rows(const RnnSpec& spec, const Layout& l, const BackwardArgs<T>& 
       }
       if (spec.cell == kRnnCellElman) prefetch_rows(a.states + next.out * l.slot() + b0 * H, rows, H, H);
     }
-    // d h_prev = (GRU's direct share z dh) + d_pre W_hh
+    // d h_prev = (the direct share: GRU's z dh, a skipped row's dh) + d_pre W_hh
     recurrent_product<T>(tiles, rows, H, GH, step.d_h_proj, GH, a.w, a.ld_w, step.dh_carry, H,
-                         spec.cell == kRnnCellGru, scratch);
+                         spec.cell == kRnnCellGru || a.mask != nullptr, scratch);
   }
+}
+
+// The mask as a contiguous bool (T, B) tensor.
+std::optional<Tensor> checked_mask(const char* op, const std::optional<Tensor>& mask, int64_t steps, int64_t batch) {
+  if (!mask) return std::nullopt;
+  EMBER_CHECK(mask->dtype == DType::Bool, TypeError, op, ": mask must be a bool tensor, got ", dtype_name(mask->dtype));
+  EMBER_CHECK(mask->device().is_cpu(), RuntimeError, op, ": mask is on ", mask->device().str(), "; expected cpu");
+  EMBER_CHECK(mask->ndim() == 2 && mask->shape[0] == steps && mask->shape[1] == batch, ValueError, op,
+              ": expected a mask of shape (", steps, ", ", batch, ") (steps, batch), got ", shape_str(mask->shape));
+  return contiguous(*mask);
 }
 
 void check_state(const char* op, const char* name, const Tensor& s, const Tensor& x, int64_t batch, int64_t hidden) {
@@ -397,7 +414,7 @@ RnnSpec rnn_spec(const std::string& cell, const std::string& activation, const s
 
 RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tensor& w_hh_in,
                        const std::optional<Tensor>& b_hh, const std::optional<Tensor>& h0,
-                       const std::optional<Tensor>& c0, bool keep_saved) {
+                       const std::optional<Tensor>& c0, const std::optional<Tensor>& mask_in, bool keep_saved) {
   const char* op = "rnn_forward";
   const char* cell = kCellNames[spec.cell];
   const int64_t gates = kGates[spec.cell];
@@ -426,6 +443,7 @@ RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tenso
   EMBER_CHECK(!c0 || spec.cell == kRnnCellLstm, ValueError, op, ": c0 is given but a ", cell,
               " cell has no cell state");
   if (c0) check_state(op, "c0", *c0, x_proj_in, l.batch, H);
+  const std::optional<Tensor> mask = checked_mask(op, mask_in, l.steps, l.batch);
 
   const Tensor x_proj = x_proj_in.strides[2] == 1 ? x_proj_in : contiguous(x_proj_in);
   RnnForward result;
@@ -453,6 +471,7 @@ RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tenso
     if (b_hh) a.bias = bias_keep.data<T>();
     a.states = states.data<T>();
     a.saved = result.saved ? result.saved->data<T>() : nullptr;
+    a.mask = mask ? mask->data<bool>() : nullptr;
     const int n_threads = rnn_threads(l.batch, 2.0 * l.steps * l.batch * GH * H);
     const int64_t block = (l.batch + n_threads - 1) / n_threads;
     const Tiles tiles = product_tiles(block, GH, H);
@@ -466,7 +485,8 @@ RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tenso
 }
 
 RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const Tensor& states_in,
-                      const std::optional<Tensor>& saved_in, const Tensor& w_hh_in, bool need_w_hh, bool need_b_hh) {
+                      const std::optional<Tensor>& saved_in, const Tensor& w_hh_in,
+                      const std::optional<Tensor>& mask_in, bool need_w_hh, bool need_b_hh) {
   const char* op = "rnn_backward";
   const int64_t gates = kGates[spec.cell];
   EMBER_CHECK(states_in.ndim() == 4 && states_in.shape[0] == kStatePlanes[spec.cell] && states_in.shape[1] >= 1,
@@ -491,6 +511,7 @@ RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const T
                 ValueError, op, ": expected the saved gates of rnn_forward, shape (", l.steps, ", ", l.batch, ", ",
                 l.saved_width(), ")", saved_in ? ", got " + shape_str(saved_in->shape) : std::string(", got None"));
   }
+  const std::optional<Tensor> mask = checked_mask(op, mask_in, l.steps, l.batch);
   const Tensor grad = contiguous(grad_states_in), states = contiguous(states_in);
   const std::optional<Tensor> saved = saved_in && l.saved_gates > 0 ? std::optional<Tensor>(contiguous(*saved_in))
                                                                     : std::nullopt;
@@ -519,6 +540,7 @@ RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const T
       a.d_h_proj = d_h_proj.data<T>();
       a.d_h0 = g.h0.data<T>();
       a.d_c0 = g.c0 ? g.c0->data<T>() : nullptr;
+      a.mask = mask ? mask->data<bool>() : nullptr;
       const int n_threads = rnn_threads(l.batch, 2.0 * l.steps * l.batch * GH * H);
       const int64_t block = (l.batch + n_threads - 1) / n_threads;
       const Tiles tiles = product_tiles(block, H, GH);
