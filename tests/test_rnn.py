@@ -151,7 +151,8 @@ def test_empty_batch(torch):
 def test_size_zero_dims_forward_and_backward(cell, batch, n_in, hidden):
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     x = ember.randn(3, batch, n_in).requires_grad_()
-    w_ih, w_hh = ember.randn(gates * hidden, n_in).requires_grad_(), ember.randn(gates * hidden, hidden).requires_grad_()
+    w_ih = ember.randn(gates * hidden, n_in).requires_grad_()
+    w_hh = ember.randn(gates * hidden, hidden).requires_grad_()
     b = ember.randn(gates * hidden).requires_grad_()
     out, h, c = rnn_layer(cell, x, w_ih, w_hh, b, b)
     assert out.shape == (3, batch, hidden) and h.shape == (batch, hidden)
@@ -194,7 +195,8 @@ def test_cells_match_torch(torch, cls, kwargs, batched, with_state):
 
 def test_functional_cells_match_modules():
     x, h, c = (ember.tensor(RNG.standard_normal(s)) for s in [(2, 3), (2, 4), (2, 4)])
-    lstm, gru, rnn = nn.LSTMCell(3, 4).double(), nn.GRUCell(3, 4).double(), nn.RNNCell(3, 4, nonlinearity="relu").double()
+    lstm, gru = nn.LSTMCell(3, 4).double(), nn.GRUCell(3, 4).double()
+    rnn = nn.RNNCell(3, 4, nonlinearity="relu").double()
     p = lambda m: (m.weight_ih, m.weight_hh, m.bias_ih, m.bias_hh)  # noqa: E731
     for a, b in zip(lstm_cell(x, h, c, *p(lstm)), lstm(x, (h, c))):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())

@@ -132,7 +132,8 @@ Tiles product_tiles(int64_t rows, int64_t cols, int64_t depth) {
   const int64_t widest =
       std::max(kTileColumnUnit, kUnpackedMacs / (t.rows * t.depth) / kTileColumnUnit * kTileColumnUnit);
   const int64_t pieces = std::max<int64_t>(1, (cols + widest - 1) / widest);
-  t.cols = std::max<int64_t>(1, ((cols + pieces - 1) / pieces + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit);
+  const int64_t piece = (cols + pieces - 1) / pieces;
+  t.cols = std::max<int64_t>(1, (piece + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit);
   return t;
 }
 
@@ -159,23 +160,30 @@ void recurrent_product(const Tiles& tiles, int64_t rows, int64_t cols, int64_t d
   }
 }
 
-// A copy of matrix m (or of its transpose) with contiguous rows padded so that the row stride is
-// not a multiple of 4 KiB: a tile's column of rows would otherwise map to one L1 set.
+// A copy of matrix m (or of its transpose) with contiguous rows, their stride a whole number of
+// vectors but not a multiple of 4 KiB: a tile's column of rows would otherwise map to one L1 set.
 template <class T>
 Tensor padded_rows(const Tensor& m, bool transposed, int64_t* ld) {
   const int64_t rows = transposed ? m.shape[1] : m.shape[0], cols = transposed ? m.shape[0] : m.shape[1];
   const int64_t rs = transposed ? m.strides[1] : m.strides[0], cs = transposed ? m.strides[0] : m.strides[1];
-  *ld = (cols + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit + kTileColumnUnit;
-  Tensor out = empty({rows, *ld}, m.dtype);
+  *ld = (cols + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit;
+  if ((*ld * (int64_t)sizeof(T)) % 4096 == 0) *ld += kTileColumnUnit;
+  const int64_t stride = *ld;
+  Tensor out = empty({rows, stride}, m.dtype);
   const T* src = m.data<T>();
   T* dst = out.data<T>();
-  constexpr int64_t kBlock = 32;  // square blocks: both sides stay in cache whatever the strides
-  parallel_for(0, (rows + kBlock - 1) / kBlock, std::max<int64_t>(1, kElementwiseGrain / (kBlock * std::max<int64_t>(cols, 1))),
+  constexpr int64_t kBlock = 32;  // square blocks: both sides stay in L1 whatever the strides
+  const int64_t blocks = (rows + kBlock - 1) / kBlock;
+  parallel_for(0, blocks, std::max<int64_t>(1, kElementwiseGrain / (kBlock * std::max<int64_t>(cols, 1))),
                [&](int64_t begin, int64_t end) {
-                 for (int64_t ib = begin * kBlock; ib < std::min(rows, end * kBlock); ib += kBlock)
-                   for (int64_t jb = 0; jb < cols; jb += kBlock)
-                     for (int64_t i = ib; i < std::min(rows, ib + kBlock); ++i)
-                       for (int64_t j = jb; j < std::min(cols, jb + kBlock); ++j) dst[i * *ld + j] = src[i * rs + j * cs];
+                 for (int64_t ib = begin * kBlock; ib < std::min(rows, end * kBlock); ib += kBlock) {
+                   const int64_t ie = std::min(rows, ib + kBlock);
+                   for (int64_t jb = 0; jb < cols; jb += kBlock) {
+                     const int64_t je = std::min(cols, jb + kBlock);
+                     for (int64_t i = ib; i < ie; ++i)
+                       for (int64_t j = jb; j < je; ++j) dst[i * stride + j] = src[i * rs + j * cs];
+                   }
+                 }
                });
   return out;
 }
@@ -348,7 +356,8 @@ void backward_rows(const RnnSpec& spec, const Layout& l, const BackwardArgs<T>& 
     kernel(step);
     if (s + 1 < l.steps) {  // what the next step's elementwise pass reads, while this product runs
       const StepSlots next = step_slots(spec, l, s + 1, true);
-      if (a.saved) prefetch_rows(a.saved + (next.t * l.batch + b0) * l.saved_width(), rows, l.saved_width(), l.saved_width());
+      const int64_t width = l.saved_width();
+      if (a.saved) prefetch_rows(a.saved + (next.t * l.batch + b0) * width, rows, width, width);
       for (int64_t p = 0; p < l.planes; ++p) {
         prefetch_rows(a.grad + p * l.plane() + next.out * l.slot() + b0 * H, rows, H, H);
         prefetch_rows(a.states + p * l.plane() + next.prev * l.slot() + b0 * H, rows, H, H);
@@ -553,7 +562,9 @@ RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const T
   // Over all steps at once: dW_hh = sum_t d_pre_t^T h_{t-1}, db_hh = sum_t d_pre_t.
   const Tensor d_pre = reshape(d_h_proj, {l.steps * l.batch, GH});
   if (need_w_hh) {
-    const Tensor h_prev = as_strided(states, {l.steps * l.batch, H}, {H, 1}, states.offset + (spec.reverse ? l.slot() : 0));
+    const int64_t first_prev_slot = spec.reverse ? 1 : 0;
+    const Tensor h_prev =
+        as_strided(states, {l.steps * l.batch, H}, {H, 1}, states.offset + first_prev_slot * l.slot());
     g.w_hh = matmul(transpose(d_pre, 0, 1), h_prev);
   }
   if (need_b_hh) g.b_hh = cpu::sum(d_pre, std::vector<int64_t>{0}, false);

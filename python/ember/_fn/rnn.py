@@ -144,8 +144,8 @@ def rnn_layer(cell, input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h0=
         _check_tensor(op, "mask", mask)
         expected = tuple(input.shape[:2])
         if mask.shape != expected:
-            raise ValueError(f"{op}: expected a mask of shape {expected} ({'batch, steps' if batch_first else 'steps, batch'}"
-                             f"), got {mask.shape}")
+            layout = "batch, steps" if batch_first else "steps, batch"
+            raise ValueError(f"{op}: expected a mask of shape {expected} ({layout}), got {mask.shape}")
         if mask.dtype is not _dtype.bool:
             mask = mask != 0
         if batch_first:
