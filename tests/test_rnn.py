@@ -518,13 +518,18 @@ def test_functional_and_kernel_errors():
 # ---- CPU paths ------------------------------------------------------------------------------------------
 
 def test_every_cpu_path_agrees():
+    """Forward and backward of each cell on every SIMD path this CPU has, against the portable one."""
     code = ("import numpy as np, ember\n"
             "from ember._fn.rnn import rnn_layer\n"
             "r = np.random.default_rng(0)\n"
-            "t = lambda *s: ember.tensor(0.3 * r.standard_normal(s)).float()\n"
-            "out = [rnn_layer(c, t(6, 5, 3), t(g * 21, 3), t(g * 21, 21), t(g * 21), t(g * 21))[0]"
-            " for c, g in (('lstm', 4), ('gru', 3), ('rnn', 1))]\n"
-            "print(repr(np.concatenate([o.numpy().ravel() for o in out]).tolist()))\n")
+            "t = lambda *s: ember.tensor(0.3 * r.standard_normal(s)).float().requires_grad_()\n"
+            "values = []\n"
+            "for c, g in (('lstm', 4), ('gru', 3), ('rnn', 1)):\n"
+            "    x, w = t(6, 5, 3), t(g * 21, 21)\n"
+            "    out = rnn_layer(c, x, t(g * 21, 3), w, t(g * 21), t(g * 21))[0]\n"
+            "    (out * out).sum().backward()\n"
+            "    values += [out.detach(), x.grad, w.grad]\n"
+            "print(repr(np.concatenate([v.numpy().ravel() for v in values]).tolist()))\n")
     results = {cap: np.array(eval(run_under_capability(cap, code))) for cap in capabilities()}
     base = results.pop("default")
     for cap, values in results.items():
