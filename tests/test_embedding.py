@@ -121,7 +121,8 @@ def test_repr_matches_torch(torch, args, kwargs):
 def test_from_pretrained_shares_and_freezes():
     table = ember.tensor(RNG.standard_normal((4, 2)))
     frozen = nn.Embedding.from_pretrained(table, padding_idx=1)
-    assert not frozen.weight.requires_grad and frozen.padding_idx == 1 and repr(frozen) == "Embedding(4, 2, padding_idx=1)"
+    assert not frozen.weight.requires_grad and frozen.padding_idx == 1
+    assert repr(frozen) == "Embedding(4, 2, padding_idx=1)"
     np.testing.assert_array_equal(frozen.weight.numpy(), table.numpy())  # the padding row is left as given
     out = frozen(ember.tensor([3, 1]))
     assert not out.requires_grad

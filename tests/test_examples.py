@@ -50,6 +50,11 @@ def test_cnn_example_learns():
     assert float(out[-1]) > 0.9, out
 
 
+def test_sequence_classifier_example_learns():
+    out = _run(ROOT / "examples" / "sequence_classifier.py").split()
+    assert float(out[-1]) > 0.85, out
+
+
 def test_keras_linear_regression_example_reaches_least_squares():
     out = _run(ROOT / "examples" / "keras" / "linear_regression.py").split()
     least_squares, model = float(out[-4]), float(out[-1])

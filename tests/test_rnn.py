@@ -146,6 +146,22 @@ def test_empty_batch(torch):
     assert out.shape == (5, 0, 8) and h.shape == (4, 0, 4)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("batch,n_in,hidden", [(0, 4, 5), (2, 0, 5), (2, 4, 0)])
+def test_size_zero_dims_forward_and_backward(cell, batch, n_in, hidden):
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    x = ember.randn(3, batch, n_in).requires_grad_()
+    w_ih = ember.randn(gates * hidden, n_in).requires_grad_()
+    w_hh = ember.randn(gates * hidden, hidden).requires_grad_()
+    b = ember.randn(gates * hidden).requires_grad_()
+    out, h, c = rnn_layer(cell, x, w_ih, w_hh, b, b)
+    assert out.shape == (3, batch, hidden) and h.shape == (batch, hidden)
+    (out.sum() + h.sum()).backward()
+    assert x.grad.shape == x.shape and w_hh.grad.shape == w_hh.shape and b.grad.shape == b.shape
+    if batch == 0 or hidden == 0:
+        assert not np.any(w_hh.grad.numpy())
+
+
 # ---- cells ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls,kwargs", [("RNNCell", {}), ("RNNCell", dict(nonlinearity="relu")), ("LSTMCell", {}),
@@ -179,7 +195,8 @@ def test_cells_match_torch(torch, cls, kwargs, batched, with_state):
 
 def test_functional_cells_match_modules():
     x, h, c = (ember.tensor(RNG.standard_normal(s)) for s in [(2, 3), (2, 4), (2, 4)])
-    lstm, gru, rnn = nn.LSTMCell(3, 4).double(), nn.GRUCell(3, 4).double(), nn.RNNCell(3, 4, nonlinearity="relu").double()
+    lstm, gru = nn.LSTMCell(3, 4).double(), nn.GRUCell(3, 4).double()
+    rnn = nn.RNNCell(3, 4, nonlinearity="relu").double()
     p = lambda m: (m.weight_ih, m.weight_hh, m.bias_ih, m.bias_hh)  # noqa: E731
     for a, b in zip(lstm_cell(x, h, c, *p(lstm)), lstm(x, (h, c))):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
@@ -195,13 +212,15 @@ def _act(name, x):
             "hard_sigmoid": lambda v: np.clip(v + 3, 0, 6) / 6, "linear": lambda v: v}[name](x)
 
 
-def _reference_layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, act, rec, order):
-    """float64 NumPy loop over the cell equations of ember/_fn/rnn.py."""
+def _reference_layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, act, rec, order, mask=None):
+    """float64 NumPy loop over the cell equations of ember/_fn/rnn.py; where mask (T, B) is False the
+    state is carried over."""
     steps, hidden = x.shape[0], w_hh.shape[1]
     block = lambda a, q: a[..., order[q] * hidden:(order[q] + 1) * hidden]  # noqa: E731
     h, c, outs = h0, c0, [None] * steps
     for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
         xp, hp = x[t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        h_old, c_old = h, c
         if cell == "rnn":
             h = _act(act, xp + hp)
         elif cell == "lstm":
@@ -212,6 +231,10 @@ def _reference_layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, act, rec,
             r, z = (_act(rec, block(xp, q) + block(hp, q)) for q in range(2))
             n = _act(act, block(xp, 2) + r * block(hp, 2))
             h = (1 - z) * n + z * h
+        if mask is not None:
+            keep = mask[t][:, None]
+            h = np.where(keep, h, h_old)
+            c = None if c is None else np.where(keep, c, c_old)
         outs[t] = h
     return np.stack(outs), h, c
 
@@ -266,6 +289,60 @@ def test_rnn_layer_gradcheck(cell, act, rec, order, reverse):
         out, h, c = rnn_layer(cell, *a, reverse=reverse, activation=act, recurrent_activation=rec, gate_order=order)
         return (out, c) if c is not None else (out,)
     assert ember.autograd.gradcheck(fn, tuple(args))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_masked_steps_carry_the_state(cell, reverse, batch_first):
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    steps, batch, n_in, hidden = 6, 4, 3, 5
+    x, w_ih, w_hh, b_ih, b_hh, h0, c0 = (RNG.standard_normal(s) * 0.6 for s in [
+        (steps, batch, n_in), (gates * hidden, n_in), (gates * hidden, hidden), (gates * hidden,), (gates * hidden,),
+        (batch, hidden), (batch, hidden)])
+    c0 = c0 if cell == "lstm" else None
+    mask = RNG.random((steps, batch)) < 0.6
+    mask[:, 0] = np.arange(steps) < 2  # a padded row
+    ref = _reference_layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, "tanh", "sigmoid", list(range(gates)),
+                           mask)
+    e = lambda a: None if a is None else ember.tensor(a)  # noqa: E731
+    tb = (lambda a: a.transpose(1, 0, *range(2, a.ndim)).copy()) if batch_first else (lambda a: a)  # noqa: E731
+    out, h_n, c_n = rnn_layer(cell, e(tb(x)), e(w_ih), e(w_hh), e(b_ih), e(b_hh), e(h0), e(c0), reverse=reverse,
+                              batch_first=batch_first, mask=ember.tensor(tb(mask)))
+    np.testing.assert_allclose(out.numpy(), tb(ref[0]), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h_n.numpy(), ref[1], rtol=1e-12, atol=1e-14)
+    if c0 is not None:
+        np.testing.assert_allclose(c_n.numpy(), ref[2], rtol=1e-12, atol=1e-14)
+    args = [ember.tensor(a * 1.0).requires_grad_() for a in (x[:3, :2], w_ih, w_hh, b_ih, b_hh, h0[:2])]
+    args.append(ember.tensor(c0[:2]).requires_grad_() if c0 is not None else None)
+    small_mask = ember.tensor(mask[:3, :2])
+
+    def fn(*a):
+        o, h, c = rnn_layer(cell, *a, reverse=reverse, mask=small_mask)
+        return (o, h) if c is None else (o, h, c)
+    assert ember.autograd.gradcheck(fn, tuple(args))
+
+
+def test_mask_matches_torch_packed_sequences(torch):
+    """A suffix mask (padding after each sequence) gives PyTorch's packed-sequence results: the same
+    final states, in both directions, and the same outputs at the unpadded steps."""
+    lengths = np.array([5, 2, 4, 1])
+    x = RNG.standard_normal((5, 4, 3))
+    for cls, cell in (("LSTM", "lstm"), ("GRU", "gru")):
+        tm = getattr(torch.nn, cls)(3, 6, bidirectional=True).double()
+        packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), torch.tensor(lengths), enforce_sorted=False)
+        out_t, state_t = tm(packed)
+        out_t = torch.nn.utils.rnn.pad_packed_sequence(out_t)[0].detach().numpy()
+        h_t = (state_t[0] if cls == "LSTM" else state_t).detach().numpy()
+        mask = ember.tensor(np.arange(5)[:, None] < lengths[None, :])
+        valid = (np.arange(5)[:, None] < lengths[None, :])[:, :, None]
+        for d, sfx in enumerate(("", "_reverse")):
+            w = [ember.tensor(getattr(tm, f"{n}_l0{sfx}").detach().numpy()) for n in
+                 ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            out, h, c = rnn_layer(cell, ember.tensor(x), *w, reverse=d == 1, mask=mask)
+            np.testing.assert_allclose(h.numpy(), h_t[d], rtol=1e-12)
+            np.testing.assert_allclose(np.where(valid, out.numpy(), 0), out_t[:, :, 6 * d:6 * (d + 1)], rtol=1e-12,
+                                       atol=1e-15)
 
 
 def test_batch_first_functional_layer_matches_time_major():
@@ -420,7 +497,11 @@ def test_functional_and_kernel_errors():
         rnn_layer("gru", x.long(), ember.zeros(6, 3), ember.zeros(6, 2))
     with pytest.raises(ValueError, match="gate_order must be a permutation of 0..3"):
         rnn_layer("lstm", x, w_ih, w_hh, gate_order=[0, 1, 1, 2])
+    with pytest.raises(ValueError, match=r"expected a mask of shape \(4, 2\) \(steps, batch\), got \(2, 4\)"):
+        rnn_layer("lstm", x, w_ih, w_hh, mask=ember.ones(2, 4, dtype=ember.bool))
     # the kernels check their own arguments too
+    with pytest.raises(TypeError, match="mask must be a bool tensor, got float32"):
+        ember._C.rnn_forward("lstm", ember.zeros(4, 2, 8), w_hh, None, None, None, mask=ember.ones(4, 2))
     with pytest.raises(ValueError, match=r"input projections of shape \(steps, batch, 8\)"):
         ember._C.rnn_forward("lstm", ember.zeros(4, 2, 6), w_hh, None, None, None)
     with pytest.raises(TypeError, match="w_hh is float64 but the input is float32"):
@@ -437,13 +518,18 @@ def test_functional_and_kernel_errors():
 # ---- CPU paths ------------------------------------------------------------------------------------------
 
 def test_every_cpu_path_agrees():
+    """Forward and backward of each cell on every SIMD path this CPU has, against the portable one."""
     code = ("import numpy as np, ember\n"
             "from ember._fn.rnn import rnn_layer\n"
             "r = np.random.default_rng(0)\n"
-            "t = lambda *s: ember.tensor(0.3 * r.standard_normal(s)).float()\n"
-            "out = [rnn_layer(c, t(6, 5, 3), t(g * 21, 3), t(g * 21, 21), t(g * 21), t(g * 21))[0]"
-            " for c, g in (('lstm', 4), ('gru', 3), ('rnn', 1))]\n"
-            "print(repr(np.concatenate([o.numpy().ravel() for o in out]).tolist()))\n")
+            "t = lambda *s: ember.tensor(0.3 * r.standard_normal(s)).float().requires_grad_()\n"
+            "values = []\n"
+            "for c, g in (('lstm', 4), ('gru', 3), ('rnn', 1)):\n"
+            "    x, w = t(6, 5, 3), t(g * 21, 21)\n"
+            "    out = rnn_layer(c, x, t(g * 21, 3), w, t(g * 21), t(g * 21))[0]\n"
+            "    (out * out).sum().backward()\n"
+            "    values += [out.detach(), x.grad, w.grad]\n"
+            "print(repr(np.concatenate([v.numpy().ravel() for v in values]).tolist()))\n")
     results = {cap: np.array(eval(run_under_capability(cap, code))) for cap in capabilities()}
     base = results.pop("default")
     for cap, values in results.items():

@@ -10,6 +10,8 @@
 //           layer's output is T consecutive slots and the states each step started from are the
 //           other T: both contiguous, with no copy.
 //   saved   (T, B, 4H) the gate activations backward needs (LSTM i f g o; GRU r z n, W_hn h + b_hn)
+//   mask    (T, B) bool or none: where false, the step leaves that row's state unchanged (the
+//           padding of a shorter sequence); its output slot then holds the carried state
 // Backward takes the gradient of the whole states tensor (zeros where no output was used) and
 // returns d x_proj (T, B, G*H), dh0, dc0, dW_hh and db_hh; the caller gets dx and dW_ih from d x_proj
 // in one GEMM each.
@@ -130,7 +132,8 @@ Tiles product_tiles(int64_t rows, int64_t cols, int64_t depth) {
   const int64_t widest =
       std::max(kTileColumnUnit, kUnpackedMacs / (t.rows * t.depth) / kTileColumnUnit * kTileColumnUnit);
   const int64_t pieces = std::max<int64_t>(1, (cols + widest - 1) / widest);
-  t.cols = std::max<int64_t>(1, ((cols + pieces - 1) / pieces + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit);
+  const int64_t piece = (cols + pieces - 1) / pieces;
+  t.cols = std::max<int64_t>(1, (piece + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit);
   return t;
 }
 
@@ -157,25 +160,43 @@ void recurrent_product(const Tiles& tiles, int64_t rows, int64_t cols, int64_t d
   }
 }
 
-// A copy of matrix m (or of its transpose) with contiguous rows padded so that the row stride is
-// not a multiple of 4 KiB: a tile's column of rows would otherwise map to one L1 set.
+// A copy of matrix m (or of its transpose) with contiguous rows, their stride a whole number of
+// vectors but not a multiple of 4 KiB: a tile's column of rows would otherwise map to one L1 set.
 template <class T>
 Tensor padded_rows(const Tensor& m, bool transposed, int64_t* ld) {
   const int64_t rows = transposed ? m.shape[1] : m.shape[0], cols = transposed ? m.shape[0] : m.shape[1];
   const int64_t rs = transposed ? m.strides[1] : m.strides[0], cs = transposed ? m.strides[0] : m.strides[1];
-  *ld = (cols + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit + kTileColumnUnit;
-  Tensor out = empty({rows, *ld}, m.dtype);
+  *ld = (cols + kTileColumnUnit - 1) / kTileColumnUnit * kTileColumnUnit;
+  if ((*ld * (int64_t)sizeof(T)) % 4096 == 0) *ld += kTileColumnUnit;
+  const int64_t stride = *ld;
+  Tensor out = empty({rows, stride}, m.dtype);
   const T* src = m.data<T>();
   T* dst = out.data<T>();
-  constexpr int64_t kBlock = 32;  // square blocks: both sides stay in cache whatever the strides
-  parallel_for(0, (rows + kBlock - 1) / kBlock, std::max<int64_t>(1, kElementwiseGrain / (kBlock * std::max<int64_t>(cols, 1))),
+  constexpr int64_t kBlock = 32;  // square blocks: both sides stay in L1 whatever the strides
+  const int64_t blocks = (rows + kBlock - 1) / kBlock;
+  parallel_for(0, blocks, std::max<int64_t>(1, kElementwiseGrain / (kBlock * std::max<int64_t>(cols, 1))),
                [&](int64_t begin, int64_t end) {
-                 for (int64_t ib = begin * kBlock; ib < std::min(rows, end * kBlock); ib += kBlock)
-                   for (int64_t jb = 0; jb < cols; jb += kBlock)
-                     for (int64_t i = ib; i < std::min(rows, ib + kBlock); ++i)
-                       for (int64_t j = jb; j < std::min(cols, jb + kBlock); ++j) dst[i * *ld + j] = src[i * rs + j * cs];
+                 for (int64_t ib = begin * kBlock; ib < std::min(rows, end * kBlock); ib += kBlock) {
+                   const int64_t ie = std::min(rows, ib + kBlock);
+                   for (int64_t jb = 0; jb < cols; jb += kBlock) {
+                     const int64_t je = std::min(cols, jb + kBlock);
+                     for (int64_t i = ib; i < ie; ++i)
+                       for (int64_t j = jb; j < je; ++j) dst[i * stride + j] = src[i * rs + j * cs];
+                   }
+                 }
                });
   return out;
+}
+
+// Asks for `rows` rows of `width` values (row stride `stride`) to be brought into the L2 cache.
+// Issued before a step's recurrent product for what the step's elementwise pass reads next from
+// memory (the input projections, the saved gates): the pass would otherwise stall on each miss, its
+// loads too far apart for the hardware prefetchers to run ahead.
+template <class T>
+void prefetch_rows(const T* p, int64_t rows, int64_t width, int64_t stride) {
+  constexpr int64_t kLine = 64 / (int64_t)sizeof(T);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < width; j += kLine) __builtin_prefetch(p + r * stride + j, 0, 2);
 }
 
 void* align64(void* p) { return reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63)); }
@@ -244,6 +265,7 @@ struct ForwardArgs {
   const T* bias;
   T* states;
   T* saved;  // null: not kept (a scratch row block per step instead)
+  const bool* mask;  // (T, B) or null
 };
 
 template <class T>
@@ -276,6 +298,8 @@ void forward_rows(const RnnSpec& spec, const Layout& l, const ForwardArgs<T>& a,
     }
     step.x_proj = a.x_proj + at.t * a.x_step_stride + b0 * a.x_row_stride;
     step.saved = a.saved ? a.saved + (at.t * l.batch + b0) * l.saved_width() : saved_scratch;
+    step.keep = a.mask ? a.mask + at.t * l.batch + b0 : nullptr;
+    prefetch_rows(step.x_proj, rows, GH, a.x_row_stride);
     recurrent_product<T>(tiles, rows, GH, H, step.h_prev, H, a.w_t, a.ld_w, h_proj, GH, false, workspace);
     kernel(step);
   }
@@ -294,6 +318,7 @@ struct BackwardArgs {
   T* d_h_proj;  // d_x_proj itself unless GRU
   T* d_h0;      // zeros on entry; the recurrent carries while the steps run
   T* d_c0;
+  const bool* mask;
 };
 
 template <class T>
@@ -311,6 +336,7 @@ void backward_rows(const RnnSpec& spec, const Layout& l, const BackwardArgs<T>& 
   step.dc_carry = lstm ? a.d_c0 + b0 * H : nullptr;
   step.d_x_proj_stride = GH;
   step.d_h_proj_stride = GH;
+  step.gate_width = GH;
   step.activation = spec.activation;
   step.recurrent_activation = spec.recurrent_activation;
   for (int64_t s = 0; s < l.steps; ++s) {
@@ -326,11 +352,32 @@ void backward_rows(const RnnSpec& spec, const Layout& l, const BackwardArgs<T>& 
     step.saved = a.saved ? a.saved + (at.t * l.batch + b0) * l.saved_width() : nullptr;
     step.d_x_proj = a.d_x_proj + (at.t * l.batch + b0) * GH;
     step.d_h_proj = a.d_h_proj + (at.t * l.batch + b0) * GH;
+    step.keep = a.mask ? a.mask + at.t * l.batch + b0 : nullptr;
     kernel(step);
-    // d h_prev = (GRU's direct share z dh) + d_pre W_hh
+    if (s + 1 < l.steps) {  // what the next step's elementwise pass reads, while this product runs
+      const StepSlots next = step_slots(spec, l, s + 1, true);
+      const int64_t width = l.saved_width();
+      if (a.saved) prefetch_rows(a.saved + (next.t * l.batch + b0) * width, rows, width, width);
+      for (int64_t p = 0; p < l.planes; ++p) {
+        prefetch_rows(a.grad + p * l.plane() + next.out * l.slot() + b0 * H, rows, H, H);
+        prefetch_rows(a.states + p * l.plane() + next.prev * l.slot() + b0 * H, rows, H, H);
+      }
+      if (spec.cell == kRnnCellElman) prefetch_rows(a.states + next.out * l.slot() + b0 * H, rows, H, H);
+    }
+    // d h_prev = (the direct share: GRU's z dh, a skipped row's dh) + d_pre W_hh
     recurrent_product<T>(tiles, rows, H, GH, step.d_h_proj, GH, a.w, a.ld_w, step.dh_carry, H,
-                         spec.cell == kRnnCellGru, scratch);
+                         spec.cell == kRnnCellGru || a.mask != nullptr, scratch);
   }
+}
+
+// The mask as a contiguous bool (T, B) tensor.
+std::optional<Tensor> checked_mask(const char* op, const std::optional<Tensor>& mask, int64_t steps, int64_t batch) {
+  if (!mask) return std::nullopt;
+  EMBER_CHECK(mask->dtype == DType::Bool, TypeError, op, ": mask must be a bool tensor, got ", dtype_name(mask->dtype));
+  EMBER_CHECK(mask->device().is_cpu(), RuntimeError, op, ": mask is on ", mask->device().str(), "; expected cpu");
+  EMBER_CHECK(mask->ndim() == 2 && mask->shape[0] == steps && mask->shape[1] == batch, ValueError, op,
+              ": expected a mask of shape (", steps, ", ", batch, ") (steps, batch), got ", shape_str(mask->shape));
+  return contiguous(*mask);
 }
 
 void check_state(const char* op, const char* name, const Tensor& s, const Tensor& x, int64_t batch, int64_t hidden) {
@@ -376,7 +423,7 @@ RnnSpec rnn_spec(const std::string& cell, const std::string& activation, const s
 
 RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tensor& w_hh_in,
                        const std::optional<Tensor>& b_hh, const std::optional<Tensor>& h0,
-                       const std::optional<Tensor>& c0, bool keep_saved) {
+                       const std::optional<Tensor>& c0, const std::optional<Tensor>& mask_in, bool keep_saved) {
   const char* op = "rnn_forward";
   const char* cell = kCellNames[spec.cell];
   const int64_t gates = kGates[spec.cell];
@@ -405,6 +452,7 @@ RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tenso
   EMBER_CHECK(!c0 || spec.cell == kRnnCellLstm, ValueError, op, ": c0 is given but a ", cell,
               " cell has no cell state");
   if (c0) check_state(op, "c0", *c0, x_proj_in, l.batch, H);
+  const std::optional<Tensor> mask = checked_mask(op, mask_in, l.steps, l.batch);
 
   const Tensor x_proj = x_proj_in.strides[2] == 1 ? x_proj_in : contiguous(x_proj_in);
   RnnForward result;
@@ -432,6 +480,7 @@ RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tenso
     if (b_hh) a.bias = bias_keep.data<T>();
     a.states = states.data<T>();
     a.saved = result.saved ? result.saved->data<T>() : nullptr;
+    a.mask = mask ? mask->data<bool>() : nullptr;
     const int n_threads = rnn_threads(l.batch, 2.0 * l.steps * l.batch * GH * H);
     const int64_t block = (l.batch + n_threads - 1) / n_threads;
     const Tiles tiles = product_tiles(block, GH, H);
@@ -445,7 +494,8 @@ RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj_in, const Tenso
 }
 
 RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const Tensor& states_in,
-                      const std::optional<Tensor>& saved_in, const Tensor& w_hh_in, bool need_w_hh, bool need_b_hh) {
+                      const std::optional<Tensor>& saved_in, const Tensor& w_hh_in,
+                      const std::optional<Tensor>& mask_in, bool need_w_hh, bool need_b_hh) {
   const char* op = "rnn_backward";
   const int64_t gates = kGates[spec.cell];
   EMBER_CHECK(states_in.ndim() == 4 && states_in.shape[0] == kStatePlanes[spec.cell] && states_in.shape[1] >= 1,
@@ -470,6 +520,7 @@ RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const T
                 ValueError, op, ": expected the saved gates of rnn_forward, shape (", l.steps, ", ", l.batch, ", ",
                 l.saved_width(), ")", saved_in ? ", got " + shape_str(saved_in->shape) : std::string(", got None"));
   }
+  const std::optional<Tensor> mask = checked_mask(op, mask_in, l.steps, l.batch);
   const Tensor grad = contiguous(grad_states_in), states = contiguous(states_in);
   const std::optional<Tensor> saved = saved_in && l.saved_gates > 0 ? std::optional<Tensor>(contiguous(*saved_in))
                                                                     : std::nullopt;
@@ -484,7 +535,12 @@ RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const T
     dispatch_float(dtype, [&](auto tag) {
       using T = decltype(tag);
       BackwardArgs<T> a{};
-      Tensor w = padded_rows<T>(w_hh_in, /*transposed=*/false, &a.ld_w);
+      // W_hh is read in place when its rows are contiguous and do not alias in L1 (measured: no
+      // slower than reading a padded copy, which costs a pass over the weights)
+      const bool in_place = w_hh_in.strides[1] == 1 && w_hh_in.strides[0] >= H &&
+                            (w_hh_in.strides[0] * (int64_t)sizeof(T)) % 4096 != 0;
+      a.ld_w = w_hh_in.strides[0];
+      Tensor w = in_place ? w_hh_in : padded_rows<T>(w_hh_in, /*transposed=*/false, &a.ld_w);
       a.grad = grad.data<T>();
       a.states = states.data<T>();
       a.saved = saved ? saved->data<T>() : nullptr;
@@ -493,6 +549,7 @@ RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const T
       a.d_h_proj = d_h_proj.data<T>();
       a.d_h0 = g.h0.data<T>();
       a.d_c0 = g.c0 ? g.c0->data<T>() : nullptr;
+      a.mask = mask ? mask->data<bool>() : nullptr;
       const int n_threads = rnn_threads(l.batch, 2.0 * l.steps * l.batch * GH * H);
       const int64_t block = (l.batch + n_threads - 1) / n_threads;
       const Tiles tiles = product_tiles(block, H, GH);
@@ -505,7 +562,9 @@ RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states_in, const T
   // Over all steps at once: dW_hh = sum_t d_pre_t^T h_{t-1}, db_hh = sum_t d_pre_t.
   const Tensor d_pre = reshape(d_h_proj, {l.steps * l.batch, GH});
   if (need_w_hh) {
-    const Tensor h_prev = as_strided(states, {l.steps * l.batch, H}, {H, 1}, states.offset + (spec.reverse ? l.slot() : 0));
+    const int64_t first_prev_slot = spec.reverse ? 1 : 0;
+    const Tensor h_prev =
+        as_strided(states, {l.steps * l.batch, H}, {H, 1}, states.offset + first_prev_slot * l.slot());
     g.w_hh = matmul(transpose(d_pre, 0, 1), h_prev);
   }
   if (need_b_hh) g.b_hh = cpu::sum(d_pre, std::vector<int64_t>{0}, false);

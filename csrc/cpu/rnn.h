@@ -27,15 +27,18 @@ struct RnnForward {
   Tensor states;                // (S, T + 1, B, H): S = 2 for LSTM (h then c), else 1
   std::optional<Tensor> saved;  // (T, B, 4H) gate activations for backward, when asked for
 };
+// mask: (T, B) bool or none; a step whose mask is false leaves that row's state as it was.
 RnnForward rnn_forward(const RnnSpec& spec, const Tensor& x_proj, const Tensor& w_hh, const std::optional<Tensor>& b_hh,
-                       const std::optional<Tensor>& h0, const std::optional<Tensor>& c0, bool keep_saved);
+                       const std::optional<Tensor>& h0, const std::optional<Tensor>& c0,
+                       const std::optional<Tensor>& mask, bool keep_saved);
 
 struct RnnGrads {
   Tensor x_proj, h0;
   std::optional<Tensor> c0, w_hh, b_hh;  // c0 for LSTM; the weights' only when asked for
 };
-// `saved` is forward's (none for the Elman cell, which needs only the states).
+// `saved` and `mask` are forward's (no saved gates for the Elman cell, which needs only the states).
 RnnGrads rnn_backward(const RnnSpec& spec, const Tensor& grad_states, const Tensor& states,
-                      const std::optional<Tensor>& saved, const Tensor& w_hh, bool need_w_hh, bool need_b_hh);
+                      const std::optional<Tensor>& saved, const Tensor& w_hh, const std::optional<Tensor>& mask,
+                      bool need_w_hh, bool need_b_hh);
 
 }  // namespace ember

@@ -8,6 +8,8 @@
 // canonical order (LSTM i, f, g, o; GRU r, z, n; see ops/rnn_math.h) sits at column gate_offset[q]
 // of the pre-activation arrays (x_proj, h_proj, bias, their gradients), so any block order of the
 // weights works; the saved activations are in canonical order. State rows have stride `hidden`.
+// With a mask, a row whose `keep` flag is 0 skips the step: its state is carried over unchanged
+// (and so is its gradient, backward), as for the padding after a shorter sequence.
 // Kernels never throw (they run inside OpenMP regions).
 #pragma once
 #include <stdint.h>
@@ -32,6 +34,7 @@ struct RnnStepForward {
   T* c;       // LSTM only
   T* saved;   // activations kept for backward (LSTM i f g o; GRU r z n and W_hn h + b_hn); null for Elman
   int64_t saved_stride;
+  const bool* keep;  // per row: 1 runs the step, 0 carries the state over; null: all run
   int activation, recurrent_activation;
 };
 
@@ -48,14 +51,17 @@ struct RnnStepBackward {
   const T* grad_h;  // gradient arriving at this step's h from outside the recurrence
   const T* grad_c;  // LSTM: the same for c (null: none)
   // In: the gradient reaching h (and c) from the later steps. Out: the part of the gradient of
-  // h_prev (and all of c_prev) that does not pass through W_hh (GRU z dh; 0 for Elman and LSTM,
-  // which write nothing there: the caller overwrites it with d_h_proj @ W_hh).
+  // h_prev (and all of c_prev) that does not pass through W_hh: GRU's z dh, all of dh for a row
+  // that skipped the step; 0 for Elman and LSTM, which then write nothing there unless a mask is
+  // given (the caller overwrites it with d_h_proj @ W_hh, or adds that when masked or GRU).
   T* dh_carry;
   T* dc_carry;
   T* d_x_proj;  // gradients of the pre-activations as the input projection sees them
   int64_t d_x_proj_stride;
   T* d_h_proj;  // ... and as W_hh h_prev sees them (GRU; the same array for Elman and LSTM)
   int64_t d_h_proj_stride;
+  int64_t gate_width;  // G * hidden: a skipped row's pre-activation gradients are zeroed over it
+  const bool* keep;
   int activation, recurrent_activation;
 };
 

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import typing
 import typing_extensions
-__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'adaptive_avg_pool2d', 'adaptive_avg_pool2d_backward', 'add', 'add_', 'alias', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'avg_pool2d', 'avg_pool2d_backward', 'batch_norm', 'batch_norm_backward', 'binary_cross_entropy', 'binary_cross_entropy_backward', 'binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits_backward', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clamp_backward', 'clone', 'contiguous', 'conv1d', 'conv1d_backward', 'conv2d', 'conv2d_backward', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cross_entropy', 'cross_entropy_backward', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dropout', 'dropout_backward', 'dtype', 'elu', 'elu_backward', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'gelu_backward', 'get_num_threads', 'getitem', 'gt', 'huber_loss', 'huber_loss_backward', 'index_put_', 'index_select', 'initial_seed', 'keras_adagrad_step', 'keras_adam_step', 'keras_rmsprop_step', 'keras_sgd_step', 'l1_loss', 'l1_loss_backward', 'layer_norm', 'layer_norm_backward', 'le', 'leaky_relu', 'leaky_relu_backward', 'linear', 'linear_backward', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'log_softmax_backward', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'max_pool2d', 'max_pool2d_backward', 'maximum', 'mean', 'min_dim', 'minimum', 'mse_loss', 'mse_loss_backward', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nll_loss', 'nll_loss_backward', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'relu_backward', 'remainder', 'reshape', 'rmsprop_step', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sigmoid_backward', 'sign', 'silu', 'silu_backward', 'sin', 'smooth_l1_loss', 'smooth_l1_loss_backward', 'softmax', 'softmax_backward', 'softplus', 'softplus_backward', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'tanh_backward', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+__all__: list[str] = ['Tensor', 'abs', 'abs_', 'adagrad_step', 'adam_step', 'adaptive_avg_pool2d', 'adaptive_avg_pool2d_backward', 'add', 'add_', 'alias', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_strided', 'avg_pool2d', 'avg_pool2d_backward', 'batch_norm', 'batch_norm_backward', 'binary_cross_entropy', 'binary_cross_entropy_backward', 'binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits_backward', 'broadcast_shapes', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clamp_backward', 'clone', 'contiguous', 'conv1d', 'conv1d_backward', 'conv2d', 'conv2d_backward', 'copy_', 'cos', 'cpu_best_capability', 'cpu_capability', 'cross_entropy', 'cross_entropy_backward', 'cuda_device_count', 'cuda_empty_cache', 'cuda_is_built', 'cuda_memory_allocated', 'cuda_memory_reserved', 'cuda_synchronize', 'cuda_unavailable_reason', 'device', 'div', 'div_', 'dropout', 'dropout_backward', 'dtype', 'elu', 'elu_backward', 'embedding', 'embedding_backward', 'embedding_renorm_', 'empty', 'eq', 'exp', 'exp_', 'expand', 'eye', 'flatten', 'floor_divide', 'from_dlpack_capsule', 'from_numpy', 'full', 'gather', 'ge', 'gelu', 'gelu_backward', 'get_num_threads', 'getitem', 'gt', 'huber_loss', 'huber_loss_backward', 'index_put_', 'index_select', 'initial_seed', 'keras_adagrad_step', 'keras_adam_step', 'keras_rmsprop_step', 'keras_sgd_step', 'l1_loss', 'l1_loss_backward', 'layer_norm', 'layer_norm_backward', 'le', 'leaky_relu', 'leaky_relu_backward', 'linear', 'linear_backward', 'linspace', 'log', 'log1p', 'log_', 'log_softmax', 'log_softmax_backward', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max_dim', 'max_pool2d', 'max_pool2d_backward', 'maximum', 'mean', 'min_dim', 'minimum', 'mse_loss', 'mse_loss_backward', 'mul', 'mul_', 'ne', 'neg', 'neg_', 'nll_loss', 'nll_loss_backward', 'nonzero', 'permute', 'pow', 'pow_', 'prod', 'rand', 'randint', 'randn', 'relu', 'relu_', 'relu_backward', 'remainder', 'reshape', 'rmsprop_step', 'rnn_backward', 'rnn_forward', 'rsqrt', 'scatter_add_', 'set_default_float_dtype', 'set_num_threads', 'setitem', 'sgd_step', 'sigmoid', 'sigmoid_', 'sigmoid_backward', 'sign', 'silu', 'silu_backward', 'sin', 'smooth_l1_loss', 'smooth_l1_loss_backward', 'softmax', 'softmax_backward', 'softplus', 'softplus_backward', 'split', 'sqrt', 'sqrt_', 'squeeze', 'stack', 'std', 'sub', 'sub_', 'sum', 'tanh', 'tanh_', 'tanh_backward', 'to_device', 'to_dlpack', 'to_dtype', 'transpose', 'unsqueeze', 'var', 'view', 'where']
 class dtype:
     """
     Element type of a tensor (ember.float32, ember.int64, ...).
@@ -908,6 +908,18 @@ def elu_backward(grad: typing.Any, x: typing.Any, alpha: typing.SupportsFloat | 
     """
     grad where x > 0, else grad * alpha * e**x (x: elu's input; NaN gives NaN).
     """
+def embedding(weight: Tensor, indices: Tensor) -> Tensor:
+    """
+    weight (num_embeddings, dim) rows picked by integer indices (*) -> (*, dim); IndexError for ids outside the table.
+    """
+def embedding_backward(grad: Tensor, indices: Tensor, num_weights: typing.SupportsInt | typing.SupportsIndex, padding_idx: typing.SupportsInt | typing.SupportsIndex | None = None, scale_grad_by_freq: bool = False) -> Tensor:
+    """
+    (num_weights, dim): grad (*, dim) rows added into the rows their ids name (repeats add up); the padding_idx row gets none.
+    """
+def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: typing.SupportsFloat | typing.SupportsIndex, norm_type: typing.SupportsFloat | typing.SupportsIndex = 2.0) -> Tensor:
+    """
+    In place: rows of weight named by indices with a norm_type-norm above max_norm are scaled to max_norm.
+    """
 def empty(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: numpy.dtype[typing.Any], arg2: typing.Any) -> Tensor:
     ...
 def eq(a: typing.Any, b: typing.Any) -> Tensor:
@@ -1194,6 +1206,14 @@ def rmsprop_step(params: collections.abc.Sequence[Tensor], grads: collections.ab
     """
     One RMSprop step over params; increments each step count. grad_avgs is used only when
     centered, momentum_buffers only with momentum > 0.
+    """
+def rnn_backward(cell: str, grad_states: Tensor, states: Tensor, saved: Tensor | None, w_hh: Tensor, reverse: bool = False, activation: str = 'tanh', recurrent_activation: str = 'sigmoid', gate_order: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, mask: Tensor | None = None, need_w_hh: bool = True, need_b_hh: bool = True) -> tuple[Tensor, Tensor, typing.Any, typing.Any, typing.Any]:
+    """
+    (grad_x_proj, grad_h0, grad_c0, grad_w_hh, grad_b_hh) of rnn_forward from the gradient of its states; grad_c0 for 'lstm' only, the weights' None where not asked for. grad_x_proj is also the gradient of b_ih summed over steps and batch.
+    """
+def rnn_forward(cell: str, x_proj: Tensor, w_hh: Tensor, b_hh: Tensor | None, h0: Tensor | None, c0: Tensor | None, reverse: bool = False, activation: str = 'tanh', recurrent_activation: str = 'sigmoid', gate_order: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, mask: Tensor | None = None, keep_saved: bool = True) -> tuple[Tensor, typing.Any]:
+    """
+    (states, saved): one recurrent layer ('rnn', 'lstm' or 'gru' cell) run through x_proj (steps, batch, gates * hidden) = W_ih x + b_ih, from h0 (and c0) (batch, hidden) or zeros. states (S, steps + 1, batch, hidden): plane 0 hidden, plane 1 (lstm) cell states; slot 0 holds h0 and slot t + 1 step t's state (reverse: h0 in slot steps, step t's state in slot t). saved: the gate activations for rnn_backward (None for 'rnn' or without keep_saved). gate_order[q]: the weight block of canonical gate q (lstm i, f, g, o; gru r, z, n); activations 'tanh', 'sigmoid', 'relu', 'hard_sigmoid', 'linear'. mask (steps, batch) bool: where false the step leaves the row's state unchanged (its output slot holds the carried state).
     """
 def rsqrt(x: typing.Any) -> Tensor:
     """

@@ -19,6 +19,7 @@ Cells (gates in canonical order; weights hold gate q's rows in block gate_order[
 with act / rec one of 'tanh', 'sigmoid', 'relu', 'hard_sigmoid', 'linear' (PyTorch: tanh / sigmoid).
 """
 from .. import _C
+from .. import _dtype
 from .common import Function, Tensor, _Mode, _saved_output
 
 __all__ = ["RecurrentLayer", "rnn_layer", "rnn_cell", "lstm_cell", "gru_cell", "Embedding", "embedding",
@@ -28,33 +29,47 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "hard_sigmoid", "linear")
 
 
+def _project(x, w_ih, b_ih, batch_first):
+    """W_ih x_t + b_ih for every step as one (steps * batch) x input GEMM, seen time-major."""
+    rows = _C.reshape(x, [x.shape[0] * x.shape[1], x.shape[2]])
+    x_proj = _C.reshape(_C.linear(rows, w_ih, b_ih), [x.shape[0], x.shape[1], w_ih.shape[0]])
+    return _C.transpose(x_proj, 0, 1) if batch_first else x_proj
+
+
 class RecurrentLayer(Function):
-    """forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, spec) -> states; spec = (cell, reverse, activation,
-    recurrent_activation, gate_order, batch_first)."""
+    """forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, mask, spec) -> states; mask (T, B) bool or None; spec =
+    (cell, reverse, activation, recurrent_activation, gate_order, batch_first)."""
 
     @staticmethod
-    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, spec):
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, mask, spec):
         cell, reverse, activation, recurrent_activation, gate_order, batch_first = spec
-        x_proj = _C.linear(x, w_ih, b_ih)
-        if batch_first:
-            x_proj = _C.transpose(x_proj, 0, 1)
-        states, saved = _C.rnn_forward(cell, x_proj, w_hh, b_hh, h0, c0, reverse, activation, recurrent_activation,
-                                       gate_order, True)
-        ctx.save_for_backward(x, w_ih, w_hh, _saved_output(states), saved)
+        states, saved = _C.rnn_forward(cell, _project(x, w_ih, b_ih, batch_first), w_hh, b_hh, h0, c0, reverse,
+                                       activation, recurrent_activation, gate_order, mask, True)
+        ctx.save_for_backward(x, w_ih, w_hh, _saved_output(states), saved, mask)
         ctx.spec = spec
         return states
 
     @staticmethod
     def backward(ctx, grad):
-        x, w_ih, w_hh, states, saved = ctx.saved_tensors
+        x, w_ih, w_hh, states, saved, mask = ctx.saved_tensors
         cell, reverse, activation, recurrent_activation, gate_order, batch_first = ctx.spec
         need = ctx.needs_input_grad
+        # Elman and LSTM cells add both biases to the same pre-activations: one sum serves both
+        share_bias_grad = cell != "gru" and need[3] and need[4]
         d_proj, dh0, dc0, dw_hh, db_hh = _C.rnn_backward(cell, grad, states, saved, w_hh, reverse, activation,
-                                                         recurrent_activation, gate_order, need[2], need[4])
+                                                         recurrent_activation, gate_order, mask, need[2],
+                                                         need[4] and not share_bias_grad)
         if batch_first:
             d_proj = _C.transpose(d_proj, 0, 1)
-        dx, dw_ih, db_ih = _C.linear_backward(d_proj, x, w_ih, need[0], need[1], need[3])
-        return dx, dw_ih, dw_hh, db_ih, db_hh, dh0 if need[5] else None, dc0 if need[6] else None, None
+        # as two-dimensional products: one GEMM each for dx and dW_ih, not one per step
+        rows = x.shape[0] * x.shape[1]
+        dx, dw_ih, db_ih = _C.linear_backward(_C.reshape(d_proj, [rows, d_proj.shape[2]]),
+                                              _C.reshape(x, [rows, x.shape[2]]), w_ih, need[0], need[1], need[3])
+        if dx is not None:
+            dx = _C.reshape(dx, list(x.shape))
+        if share_bias_grad:
+            db_hh = _C.clone(db_ih)
+        return dx, dw_ih, dw_hh, db_ih, db_hh, dh0 if need[5] else None, dc0 if need[6] else None, None, None
 
 
 def _check_tensor(op, name, t, required=True):
@@ -107,33 +122,42 @@ def _check_layer(op, cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, activation, recurr
 
 
 def rnn_layer(cell, input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h0=None, c0=None, *, reverse=False,
-              activation="tanh", recurrent_activation="sigmoid", gate_order=None, batch_first=False):
+              activation="tanh", recurrent_activation="sigmoid", gate_order=None, batch_first=False, mask=None):
     """One recurrent layer in one direction through a sequence: (output, h_n, c_n).
 
     input (T, B, F), or (B, T, F) with batch_first; weight_ih (G*H, F); weight_hh (G*H, H); bias_ih,
     bias_hh (G*H,) or None; h0, c0 (B, H) or None (zeros). G = 1 ('rnn'), 4 ('lstm'), 3 ('gru'); gate
     blocks in PyTorch's order (LSTM i, f, g, o; GRU r, z, n) unless gate_order (a permutation:
     gate_order[q] is the block holding canonical gate q) says otherwise. reverse runs from the last
-    step to the first (the output stays in input order). Returns output (T, B, H) ((B, T, H) with
-    batch_first, a view), h_n (B, H) and c_n (B, H) for 'lstm', else None. Differentiable in every
-    tensor argument."""
+    step to the first (the output stays in input order). mask: bool (T, B) ((B, T) with batch_first)
+    or None; where it is False the step leaves that row's state unchanged (padding: h_n and c_n are
+    then the states after each row's last unmasked step; the output there repeats the carried state).
+    Returns output (T, B, H) ((B, T, H) with batch_first, a view), h_n (B, H) and c_n (B, H) for
+    'lstm', else None. Differentiable in every float tensor argument."""
     op = f"rnn_layer({cell!r})"
     _check_layer(op, cell, input, weight_ih, weight_hh, bias_ih, bias_hh, h0, c0, activation, recurrent_activation,
                  batch_first)
     steps = input.shape[1] if batch_first else input.shape[0]
     if steps == 0:
         raise ValueError(f"{op}: expected a sequence of at least one step, got input shape {input.shape}")
+    if mask is not None:
+        _check_tensor(op, "mask", mask)
+        expected = tuple(input.shape[:2])
+        if mask.shape != expected:
+            layout = "batch, steps" if batch_first else "steps, batch"
+            raise ValueError(f"{op}: expected a mask of shape {expected} ({layout}), got {mask.shape}")
+        if mask.dtype is not _dtype.bool:
+            mask = mask != 0
+        if batch_first:
+            mask = _C.transpose(mask, 0, 1)
     order = None if gate_order is None else [int(q) for q in gate_order]
     spec = (cell, bool(reverse), activation, recurrent_activation, order, bool(batch_first))
     if _Mode.enabled and any(t is not None and t._requires_grad
                              for t in (input, weight_ih, weight_hh, bias_ih, bias_hh, h0, c0)):
-        states = RecurrentLayer.apply(input, weight_ih, weight_hh, bias_ih, bias_hh, h0, c0, spec)
+        states = RecurrentLayer.apply(input, weight_ih, weight_hh, bias_ih, bias_hh, h0, c0, mask, spec)
     else:
-        x_proj = _C.linear(input, weight_ih, bias_ih)
-        if batch_first:
-            x_proj = _C.transpose(x_proj, 0, 1)
-        states = _C.rnn_forward(cell, x_proj, weight_hh, bias_hh, h0, c0, reverse, activation, recurrent_activation,
-                                order, False)[0]
+        states = _C.rnn_forward(cell, _project(input, weight_ih, bias_ih, batch_first), weight_hh, bias_hh, h0, c0,
+                                reverse, activation, recurrent_activation, order, mask, False)[0]
     last = 0 if reverse else steps
     output = states[0, :steps] if reverse else states[0, 1:]
     if batch_first:

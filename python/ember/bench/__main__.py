@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, help="thread count for ember, NumPy's BLAS and PyTorch")
-    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "norm", "pool", "conv", "keras"], action="append",
+    parser.add_argument("--only", choices=["matmul", "elementwise", "reduce", "tiny", "train", "optim", "loss", "norm", "pool", "conv", "keras", "rnn"], action="append",
                         help="run only these groups (repeatable)")
     args = parser.parse_args(argv)
 
@@ -77,6 +77,7 @@ def main(argv=None):
     from ember.bench.optim import bench_adam
     from ember.bench.pool import bench_max_pool
     from ember.bench.reduce import bench_sum
+    from ember.bench.rnn import bench_rnn
     from ember.bench.train import bench_train
 
     groups = {
@@ -92,6 +93,7 @@ def main(argv=None):
         "pool": lambda: bench_max_pool(quick=args.quick),
         "conv": lambda: bench_conv(quick=args.quick),
         "keras": lambda: bench_keras_fit(quick=args.quick),
+        "rnn": lambda: bench_rnn(quick=args.quick),
     }
     machine = _machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()), flush=True)

@@ -140,9 +140,9 @@ class RNNBase(Module):
         if type(input) is not Tensor:
             raise TypeError(f"{name}: expected an ember.Tensor input, got {type(input).__name__}")
         if input.ndim not in (2, 3):
+            batched = "(batch, seq_len, input_size)" if self.batch_first else "(seq_len, batch, input_size)"
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead (shape "
-                             f"{input.shape}); expected (seq_len, input_size) or "
-                             f"{'(batch, seq_len, input_size)' if self.batch_first else '(seq_len, batch, input_size)'}")
+                             f"{input.shape}); expected (seq_len, input_size) or {batched}")
         weight = self.weight_ih_l0
         if input.dtype is not weight.dtype:
             raise ValueError(f"{name}: input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
