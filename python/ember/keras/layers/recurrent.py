@@ -29,7 +29,6 @@ from ..._fn.elementwise import where as _where
 from ..._fn.rnn import ACTIVATIONS as _KERNEL_ACTIVATIONS
 from ..._fn.rnn import RecurrentLayer as _RecurrentLayer
 from ..._fn.shape import cat as _cat
-from ..._fn.shape import gather as _gather
 from ..._fn.shape import index_select as _index_select
 from ..._fn.shape import stack as _stack
 from ...nn import functional as F
@@ -53,25 +52,6 @@ def _kernel_activation(fn):
     """The kernels' name for an activation function, or None when they do not have it."""
     name = activations._name_of(fn)
     return name if name in _KERNEL_ACTIVATIONS else None
-
-
-def _compaction(mask, backwards):
-    """For a (batch, time) bool mask: source (batch, time), the input step that the cell runs at each
-    of its steps (each sample's unmasked steps first, in processing order, then the masked ones);
-    done (batch, time), how many unmasked steps have been processed after processing step j; and
-    the mask in processing order."""
-    steps = mask.shape[1]
-    order = np.arange(steps)[::-1] if backwards else np.arange(steps)
-    in_order = mask[:, order]
-    first = np.argsort(~in_order, axis=1, kind="stable")
-    return order[first].astype(np.int64), np.cumsum(in_order, axis=1).astype(np.int64), in_order
-
-
-def _gather_steps(states, slots):
-    """states (T + 1, B, H) and slots (B, J) -> (B, J, H): out[b, j] = states[slots[b, j], b]."""
-    batch, count = slots.shape
-    index = _C.from_numpy(np.ascontiguousarray(np.broadcast_to(slots.T[:, :, None], (count, batch, states.shape[2]))))
-    return _gather(states, 0, index).transpose(0, 1)
 
 
 class _RNN(Layer):
@@ -230,8 +210,9 @@ class _RNN(Layer):
         return draw(sequences.shape[-1], self.dropout), draw(self.units, self.recurrent_dropout)
 
     # ---- the fused ways ------------------------------------------------------------------------------
-    def _run_states(self, x, h0, c0, reverse):
-        """The kernels' states tensor (S, T + 1, B, units) of one pass over x (B, T, F)."""
+    def _run_states(self, x, h0, c0, reverse, mask=None):
+        """The kernels' states tensor (S, T + 1, B, units) of one pass over x (B, T, F); mask (T, B)
+        bool or None: masked steps carry the state over, and their slots hold it."""
         w_ih, w_hh = self.kernel.transpose(0, 1), self.recurrent_kernel.transpose(0, 1)
         b_ih, b_hh = self._biases()
         activation = _kernel_activation(self.activation)
@@ -239,31 +220,26 @@ class _RNN(Layer):
         args = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
         if _Mode.enabled and any(t is not None and t._requires_grad for t in args):
             spec = (self._cell, reverse, activation, recurrent, self._gate_order, True)
-            return _RecurrentLayer.apply(*args, spec)
+            return _RecurrentLayer.apply(*args, mask, spec)
         x_proj = _C.transpose(_C.linear(x, w_ih, b_ih), 0, 1)
         return _C.rnn_forward(self._cell, x_proj, w_hh, b_hh, h0, c0, reverse, activation, recurrent,
-                              self._gate_order, False)[0]
+                              self._gate_order, mask, False)[0]
 
     def _run_fused(self, x, h0, c0, mask):
-        """(output sequence in processing order or None, last output, final states)."""
+        """(output sequence in processing order or None, last output, final states). Masked steps
+        (Keras's rule) carry the state over and output it, or zeros with zero_output_for_mask."""
         steps = x.shape[1]
-        if mask is None:
-            states = self._run_states(x, h0, c0, self.go_backwards)
-            last_slot = 0 if self.go_backwards else steps
-            finals = [states[s, last_slot] for s in range(self._state_count)]
-            sequence = None
-            if self.return_sequences:
-                sequence = (reverse_time(states[0, :steps].transpose(0, 1)) if self.go_backwards
-                            else states[0, 1:].transpose(0, 1))
-            return sequence, finals[0], finals
-        source, done, in_order = _compaction(mask, self.go_backwards)
-        index = np.ascontiguousarray(np.broadcast_to(source[:, :, None], source.shape + (x.shape[2],)))
-        states = self._run_states(_gather(x, 1, _C.from_numpy(index)), h0, c0, False)
-        finals = [_gather_steps(states[s], done[:, -1:])[:, 0] for s in range(self._state_count)]
-        last = finals[0]
-        sequence = _gather_steps(states[0], done) if self.return_sequences else None
-        if self.zero_output_for_mask:
-            keep = _C.from_numpy(in_order.astype(_dtype.TO_NUMPY[x.dtype]))
+        kernel_mask = None if mask is None else _C.from_numpy(np.ascontiguousarray(mask.T))
+        states = self._run_states(x, h0, c0, self.go_backwards, kernel_mask)
+        last_slot = 0 if self.go_backwards else steps
+        finals = [states[s, last_slot] for s in range(self._state_count)]
+        last, sequence = finals[0], None
+        if self.return_sequences:
+            sequence = (reverse_time(states[0, :steps].transpose(0, 1)) if self.go_backwards
+                        else states[0, 1:].transpose(0, 1))
+        if mask is not None and self.zero_output_for_mask:
+            in_order = mask[:, ::-1] if self.go_backwards else mask
+            keep = _C.from_numpy(np.ascontiguousarray(in_order).astype(_dtype.TO_NUMPY[x.dtype]))
             last = last * keep[:, -1:]
             if sequence is not None:
                 sequence = sequence * keep.unsqueeze(2)
