@@ -34,7 +34,7 @@
 #include "core/errors.h"
 #include "core/parallel.h"
 #include "core/view.h"
-#include "cpu/gemm.h"
+#include "cpu/gemm_select.h"
 #include "cpu/matmul.h"
 #include "cpu/reduce.h"
 #include "cpu/rnn_kernels.h"
@@ -64,39 +64,8 @@ constexpr int64_t kTileRows = 32;
 constexpr int64_t kTileDepth = 256;
 constexpr int64_t kTileColumnUnit = 16;  // whole vectors of the widest path
 
-// ---- the GEMM of the CPU capability (the same selection as matmul.cpp) ----------------------------
-
-template <class T>
-struct Gemm {
-  void (*run)(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t rsb,
-              int64_t csb, T* c, int64_t rsc, int64_t csc, int accumulate, void* workspace, int thread_id,
-              int n_threads);
-  int64_t (*workspace_bytes)(int64_t m, int64_t n, int64_t k);
-};
-
-template <class T>
-Gemm<T> select_gemm();
-template <>
-Gemm<float> select_gemm<float>() {
-  switch (cpu_capability()) {
-    case CpuCapability::AVX512: return {cpu::gemm_f32_avx512, cpu::gemm_f32_workspace_bytes_avx512};
-    case CpuCapability::AVX2: return {cpu::gemm_f32_avx2, cpu::gemm_f32_workspace_bytes_avx2};
-    default: return {cpu::gemm_f32_generic, cpu::gemm_f32_workspace_bytes_generic};
-  }
-}
-template <>
-Gemm<double> select_gemm<double>() {
-  switch (cpu_capability()) {
-    case CpuCapability::AVX512: return {cpu::gemm_f64_avx512, cpu::gemm_f64_workspace_bytes_avx512};
-    case CpuCapability::AVX2: return {cpu::gemm_f64_avx2, cpu::gemm_f64_workspace_bytes_avx2};
-    default: return {cpu::gemm_f64_generic, cpu::gemm_f64_workspace_bytes_generic};
-  }
-}
-template <class T>
-const Gemm<T>& gemm_kernel() {
-  static const Gemm<T> kernel = select_gemm<T>();
-  return kernel;
-}
+using cpu::Gemm;
+using cpu::gemm_kernel;
 
 const RnnKernels& rnn_kernels() {
   static const RnnKernels table = [] {
