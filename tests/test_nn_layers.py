@@ -50,6 +50,9 @@ def test_linear_noncontiguous_and_no_bias(dtype):
     assert layer.bias is None and "bias" in layer._parameters and list(layer.state_dict()) == ["weight"]
     x = RNG.standard_normal((5, 7)).astype(NP[dtype])
     _check_linear(layer, noncontiguous(x))
+    # leading dims fold into the rows of one product, also when they are strided or empty
+    _check_linear(layer, noncontiguous(RNG.standard_normal((4, 3, 7)).astype(NP[dtype])))
+    _check_linear(layer, ember.from_numpy(np.zeros((2, 0, 7), NP[dtype])))
 
 
 def test_linear_init_distribution_and_seed():

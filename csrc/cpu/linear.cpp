@@ -48,11 +48,27 @@ void add_bias_rows(T* y, const T* b, int64_t b_stride, int64_t rows, int64_t n) 
                });
 }
 
+// The rows x is read as: the product of its leading dims (explicit, so that size-0 dims reshape).
+int64_t leading_rows(const Tensor& x) {
+  int64_t rows = 1;
+  for (int64_t d = 0; d + 1 < x.ndim(); ++d) rows *= x.shape[d];
+  return rows;
+}
+
+Shape with_last(Shape shape, int64_t last) {
+  shape.back() = last;
+  return shape;
+}
+
 }  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias) {
   check_linear(x, weight, bias ? &*bias : nullptr);
-  Tensor out = matmul(x, transpose(weight, 0, 1));
+  // Leading dims fold into the rows of one product: a batched product would repack W^T for every
+  // leading index (a (B, T, H) input of a recurrent projection ran at half speed).
+  Tensor out = x.ndim() <= 2 ? matmul(x, transpose(weight, 0, 1))
+                             : reshape(matmul(reshape(x, {leading_rows(x), weight.shape[1]}), transpose(weight, 0, 1)),
+                                       with_last(x.shape, weight.shape[0]));
   if (bias && out.numel() > 0) {
     const Tensor& b = *bias;
     EMBER_CHECK(b.device() == out.device(), RuntimeError, "linear: bias is on ", b.device().str(), " but input is on ",
@@ -76,10 +92,11 @@ LinearGrads linear_backward(const Tensor& grad, const Tensor& x, const Tensor& w
   EMBER_CHECK(grad.shape == expected, ValueError, "linear_backward: grad has shape ", shape_str(grad.shape),
               " but the layer's output has shape ", shape_str(expected));
   const bool flat = x.ndim() == 2;
-  const Tensor g2 = flat ? grad : reshape(grad, {-1, out_features});
+  const int64_t rows = leading_rows(x);
+  const Tensor g2 = flat ? grad : reshape(grad, {rows, out_features});
   LinearGrads out;
   if (need_input) out.input = flat ? matmul(g2, weight) : reshape(matmul(g2, weight), x.shape);
-  if (need_weight) out.weight = matmul(transpose(g2, 0, 1), flat ? x : reshape(x, {-1, in_features}));
+  if (need_weight) out.weight = matmul(transpose(g2, 0, 1), flat ? x : reshape(x, {rows, in_features}));
   if (need_bias) out.bias = cpu::sum(g2, std::vector<int64_t>{0}, false);
   return out;
 }
