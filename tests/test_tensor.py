@@ -242,3 +242,17 @@ def test_default_dtype_governs_python_floats_and_integer_math():
     assert (ints / 2).dtype == ember.float32 and ember.tensor([1.5]).dtype == ember.float32
     with pytest.raises(TypeError, match="only float32 or float64"):
         ember.set_default_dtype(ember.int64)
+
+
+def test_openmp_spin_count_default_and_user_value():
+    # ember bounds OpenMP's spinning unless the user chose a value (see ember/__init__.py)
+    import os
+    import subprocess
+    import sys
+    code = "import os, ember; print(os.environ['GOMP_SPINCOUNT'])"
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "10000"
+    env["GOMP_SPINCOUNT"] = "123"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "123"
