@@ -11,11 +11,19 @@ __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 # OpenMP threads that finish a parallel region spin before they sleep; GNU OpenMP spins up to
 # 300000 rounds by default. On a machine shared with other busy processes, a spinning thread takes
 # the core its descheduled teammate needs and each threaded op waits a scheduler slice (measured on
-# 2 cores under load: 1M-element add 8 ms, with 10000 rounds 0.7 ms, on a quiet machine no
-# difference). Read when the OpenMP runtime loads, i.e. on the next line; a value you set wins.
-__import__("os").environ.setdefault("GOMP_SPINCOUNT", "10000")
-
-from . import _C
+# 2 cores under load: 1M-element add 8 ms, with 10000 rounds 0.7 ms; on a quiet machine no
+# difference). The runtime reads GOMP_SPINCOUNT once, when it loads with _C; the variable is set
+# only for that moment, so other libraries loaded later (PyTorch's own OpenMP copy) and child
+# processes keep their defaults. A value the user set is left alone.
+_spin_count_unset = "GOMP_SPINCOUNT" not in __import__("os").environ
+if _spin_count_unset:
+    __import__("os").environ["GOMP_SPINCOUNT"] = "10000"
+try:
+    from . import _C
+finally:
+    if _spin_count_unset:
+        del __import__("os").environ["GOMP_SPINCOUNT"]
+del _spin_count_unset
 from ._dtype import (float32, float64, int64, int32, bool, float, double, long, int,
                      get_default_dtype, set_default_dtype)
 from .tensor import Tensor
