@@ -7,7 +7,7 @@ from ... import _dtype
 from ...autograd import no_grad
 from ...nn.module import Module
 from ...nn.parameter import Parameter
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ._state import _CallContext, _bump
 from .utils import standardize_shape
 
@@ -44,7 +44,7 @@ class LayerWeights:
         weight.path = f"{self.name}/{weight.name}"
         weight.trainable = trainable and self._trainable
         weight.regularizer = regularizers.get(regularizer)
-        weight.constraint = constraint
+        weight.constraint = constraints.get(constraint)  # the optimizer applies it after each update
         key = weight.name.replace(".", "_")
         if self.__dict__.get(key, 0) is None:
             del self.__dict__[key]  # a placeholder such as `self.bias = None` set before build

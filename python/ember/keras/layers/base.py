@@ -1,8 +1,8 @@
 """Layer: the base of every Keras-style layer and model, an ember.nn.Module with Keras's behaviour.
 
 - Weights come from `add_weight` (ember Parameters, registered on the module, tagged with the Keras
-  attributes `name`, `path`, `trainable` and `regularizer`); `weights` lists the layer's own weights
-  in creation order, trainable-at-creation first, then those of its sublayers, as Keras does.
+  attributes `name`, `path`, `trainable`, `regularizer` and `constraint`); `weights` lists the layer's
+  own weights in creation order, trainable-at-creation first, then those of its sublayers, as Keras does.
 - The first call builds the layer from its input's shape (`build(input_shape)`); a call on
   KerasTensors records a Node instead of computing (the functional API).
 - `training=None` means inference; a value given to an outer call reaches the layers it calls.

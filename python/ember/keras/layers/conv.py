@@ -11,7 +11,7 @@ split with the odd element after (bottom / right), which ember's kernel takes as
 import numbers
 
 from ..._fn.conv import conv as _conv
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .base import Layer
 from .utils import InputSpec
 from .core import _ActivationMixin, _data_format
@@ -86,7 +86,8 @@ class Conv2D(_ActivationMixin, Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=4)
         self.kernel = self.bias = None
         self._paddings = {}  # (H, W) -> the kernel's padding list for that input size
@@ -153,6 +154,8 @@ class Conv2D(_ActivationMixin, Layer):
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         })
         return config
 

@@ -3,12 +3,17 @@ clipping, decoupled weight decay, the step count, per-variable state, and the co
 
 Each step is one `_C.keras_*_step` call for all variables: the clipping and the weight decay run
 inside it, before the update. Python does per step only what cannot be cached: it looks up the
-per-variable state lists made for this list of variables and evaluates the learning rate.
+per-variable state lists made for this list of variables and evaluates the learning rate. Then,
+as in Keras, each variable with a `constraint` (layers set it from kernel_constraint= and the
+like) is replaced in place by constraint(variable). Which variables have one is read when a list
+of variables comes in that is not the tuple of the previous step (fit passes a new tuple per
+call), so repeated steps on one tuple without constraints cost nothing more.
 """
 import re
 import warnings
 
 from ... import _C
+from ...autograd import no_grad
 from ...tensor import Tensor
 from . import schedules
 
@@ -32,14 +37,37 @@ def _variable_name(variable):
 
 
 class _Plan:
-    """What the `_C` step takes for one list of variables, made on the first step with that list
-    and reused: the state lists (one per slot, one tensor per variable) and the positions of the
-    variables left out of weight decay."""
-    __slots__ = ("slots", "no_weight_decay")
+    """What one list of variables needs per step, made on the first step with that list and reused:
+    the state lists the `_C` step takes (one per slot, one tensor per variable), the positions of
+    the variables left out of weight decay, and the variables that carry a constraint."""
+    __slots__ = ("slots", "no_weight_decay", "constrained")
 
-    def __init__(self, slots, no_weight_decay):
+    def __init__(self, slots, no_weight_decay, constrained):
         self.slots = slots
         self.no_weight_decay = no_weight_decay
+        self.constrained = constrained
+
+
+def _constrained(variables):
+    return tuple(v for v in variables if getattr(v, "constraint", None) is not None)
+
+
+def _apply_constraints(variables):
+    """variable <- variable.constraint(variable), in place, as Keras's optimizer does after the update."""
+    with no_grad():
+        for variable in variables:
+            constraint = getattr(variable, "constraint", None)
+            if constraint is None:  # removed since the list of variables was last read
+                continue
+            projected = constraint(variable)
+            if projected is variable:
+                continue
+            shape = getattr(projected, "shape", None)
+            if shape is None or tuple(shape) != variable.shape:
+                got = f"shape {tuple(shape)}" if shape is not None else f"a {type(projected).__name__}"
+                raise ValueError(f"The constraint {constraint!r} of {_variable_name(variable)} returned {got}; it "
+                                 f"must return a tensor of the variable's shape {variable.shape}")
+            variable.copy_(projected)
 
 
 class Optimizer:
@@ -179,7 +207,18 @@ class Optimizer:
         states = [self._state_of(v) for v in variables]
         slots = tuple([state[name] for state in states] for name, _ in self._slot_specs())
         excluded = [i for i, v in enumerate(variables) if not self._use_weight_decay(v)]
-        return _Plan(slots, excluded)
+        return _Plan(slots, excluded, _constrained(variables))
+
+    def _plan_for(self, variables):
+        key = tuple(map(id, variables))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_plan(variables)
+        else:  # a constraint may have been set or removed since the plan was made
+            plan.constrained = _constrained(variables)
+        if type(variables) is tuple:  # cannot change: the next step with the same tuple reuses the plan
+            self._last_variables, self._last_plan = variables, plan
+        return plan
 
     # ---- steps ------------------------------------------------------------------------------------------
 
@@ -195,7 +234,8 @@ class Optimizer:
 
     def apply(self, grads, trainable_variables=None):
         """Applies one step: grads[i] to trainable_variables[i] (default: the list given to
-        build()). None gradients are skipped (with a warning, as Keras does)."""
+        build()), then the constraints of the updated variables. None gradients are skipped (with
+        a warning, as Keras does)."""
         if trainable_variables is None:
             if not self.built:
                 raise ValueError("When passing `grads` without `variables`, the optimizer must already be built on "
@@ -212,19 +252,13 @@ class Optimizer:
             if type(g) is not Tensor:
                 grads, variables = self._filter_gradients(grads, variables)
                 break
-        if variables is self._last_variables:
-            plan = self._last_plan
-        else:
-            key = tuple(map(id, variables))
-            plan = self._plans.get(key)
-            if plan is None:
-                plan = self._plans[key] = self._make_plan(variables)
-            if type(variables) is tuple:  # cannot change: the next step with the same tuple reuses the plan
-                self._last_variables, self._last_plan = variables, plan
+        plan = self._last_plan if variables is self._last_variables else self._plan_for(variables)
         common = (self.weight_decay or 0.0, self.clipnorm or 0.0, self.clipvalue or 0.0, self.global_clipnorm or 0.0,
                   plan.no_weight_decay)
         self._run_step(variables, grads, plan.slots, self.learning_rate, common)
         self._iterations += 1
+        if plan.constrained:
+            _apply_constraints(plan.constrained)
 
     def _filter_gradients(self, grads, variables):
         """Drops the variables without a gradient (warning, as Keras does) and converts gradients
