@@ -388,7 +388,13 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     if sample_weight is None:
         return mask
     mask, sample_weight = _same_rank(mask, sample_weight)
-    return _leading_aligned(sample_weight.to(dtype), mask) * mask
+    sample_weight = _leading_aligned(sample_weight.to(dtype), mask)
+    try:
+        _C.broadcast_shapes(list(mask.shape), list(sample_weight.shape))
+    except ValueError:
+        raise ValueError(f"sample_weight of shape {sample_weight.shape} does not match the mask of y_pred of shape "
+                         f"{mask.shape}; give one weight per sample or per masked entry") from None
+    return sample_weight * mask
 
 
 def _combined_mask(in_mask, out_mask):
