@@ -6,6 +6,9 @@ last axis for the element-wise losses, the sum over classes for the cross-entrop
     'sum_over_batch_size' (the default; also 'mean'): sum(losses * sample_weight) / number of values
     'sum': sum(losses * sample_weight);   'none' / None: the weighted per-sample values
     'mean_with_sample_weight': sum(losses * sample_weight) / sum(sample_weight)
+A mask on y_pred (`_keras_mask`, from Embedding(mask_zero=True) and the layers that pass it on) or
+on the loss values (ignore_class) acts as a sample weight, as in Keras 3: masked-out entries count
+for nothing and the mean reductions average over the valid entries only (see apply_mask).
 Probabilities are clipped to [1e-7, 1 - 1e-7] before their logarithm (no gradient flows where
 clipping bites), as in Keras; from_logits=True uses the exact log-sigmoid / log-softmax forms.
 
@@ -360,34 +363,57 @@ def _check_reduction(reduction):
     return reduction
 
 
-def _weights_with_mask(sample_weight, mask, values, reduction):
-    """Keras's apply_mask: masked-out values get weight 0; for the mean reductions the others get
-    total / valid, so that the mean runs over the valid values only."""
-    mask = mask.to(values.dtype)
+def _leading_aligned(weight, like):
+    """weight reshaped so that a weight of like's leading shape applies along those axes (one weight
+    per sample of (N, T) values is (N, 1)), where plain broadcasting would align the trailing axes."""
+    k = weight.ndim
+    if 0 < k < like.ndim and weight.shape == like.shape[:k]:
+        return weight.reshape(weight.shape + (1,) * (like.ndim - k))
+    return weight
+
+
+def apply_mask(sample_weight, mask, dtype, reduction):
+    """Keras's apply_mask: the mask of the predictions (or of the loss values) as a sample weight.
+    Masked-out entries get weight 0; for the mean reductions the others get total / valid (the
+    mask's size over its count of valid entries; 0 when none is valid, Keras's divide_no_nan), so
+    that sum(values * weight) / total is the mean over the valid entries. A sample_weight given
+    too is multiplied in after Keras's rank matching; one weight per sample of a per-step mask
+    applies to every step of that sample (see _leading_aligned)."""
+    if mask is None:
+        return sample_weight
+    mask = mask.to(dtype)
     if reduction in ("mean", "sum_over_batch_size"):
-        mask = mask * (mask.numel() / (mask.sum().item() + EPSILON))
+        valid = mask.sum().item()
+        mask = mask * (mask.numel() / valid if valid else 0.0)
     if sample_weight is None:
         return mask
     mask, sample_weight = _same_rank(mask, sample_weight)
+    sample_weight = _leading_aligned(sample_weight.to(dtype), mask)
+    try:
+        _C.broadcast_shapes(list(mask.shape), list(sample_weight.shape))
+    except ValueError:
+        raise ValueError(f"sample_weight of shape {sample_weight.shape} does not match the mask of y_pred of shape "
+                         f"{mask.shape}; give one weight per sample or per masked entry") from None
     return sample_weight * mask
 
 
-def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
-    """Per-sample loss values weighted by sample_weight (broadcast to them after Keras's rank
-    matching; weights of the values' leading shape apply along those axes) and reduced as
-    `reduction` says (see the module docstring). An empty batch reduces to 0."""
+def _combined_mask(in_mask, out_mask):
+    """Keras's `in_mask & out_mask` of the predictions' mask and the loss values' own (as 0 / 1 floats)."""
+    if in_mask is None or out_mask is None:
+        return out_mask if in_mask is None else in_mask
+    return in_mask.to(_dtype.float32) * out_mask.to(_dtype.float32)
+
+
+def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
+    """Per-sample loss values weighted by sample_weight and by the mask (see apply_mask), broadcast
+    to them after Keras's rank matching (weights of the values' leading shape apply along those
+    axes) and reduced as `reduction` says (see the module docstring). An empty batch reduces to 0."""
     if sample_weight is not None:
         sample_weight = _as_target(sample_weight, values)
-    mask = getattr(values, "_keras_mask", None)
-    if mask is not None:
-        sample_weight = _weights_with_mask(sample_weight, mask, values, reduction)
+    sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
     if sample_weight is not None:
         values, sample_weight = _same_rank(values, sample_weight)
-        k = sample_weight.ndim
-        if 0 < k < values.ndim and sample_weight.shape == values.shape[:k]:
-            # one weight per leading index (per sample of (N, T) values): aligned on the leading axes, where
-            # plain broadcasting would align the trailing ones
-            sample_weight = sample_weight.reshape(sample_weight.shape + (1,) * (values.ndim - k))
+        sample_weight = _leading_aligned(sample_weight, values)
         try:
             _C.broadcast_shapes(list(values.shape), list(sample_weight.shape))
         except ValueError:
@@ -425,11 +451,14 @@ class Loss:
         self._dtype = None if dtype is None else _dtype.as_dtype(dtype, f"{type(self).__name__} dtype")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        in_mask = getattr(y_pred, "_keras_mask", None)  # read before a dtype conversion makes a new tensor
         y_pred = _as_prediction(y_pred, self._dtype)
         if type(y_true) is not Tensor:
             integral = np.asarray(y_true).dtype.kind in "biu"
             y_true = _from_array(y_true, _dtype.int64) if integral else _as_target(y_true, y_pred)
-        return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
+        values = self.call(y_true, y_pred)
+        mask = _combined_mask(in_mask, getattr(values, "_keras_mask", None))
+        return reduce_weighted_values(values, sample_weight, mask=mask, reduction=self.reduction)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred) returning the "
@@ -472,7 +501,9 @@ class LossFunctionWrapper(Loss):
         self._fused_reduction = None if value in (None, "none") else "sum" if value == "sum" else "mean"
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if sample_weight is None and self._total is not None and self._fused_reduction is not None:
+        # the fused totals know no masks: a masked y_pred takes the general path
+        if sample_weight is None and self._total is not None and self._fused_reduction is not None \
+                and not hasattr(y_pred, "_keras_mask"):
             out = self._total(y_true, _as_prediction(y_pred, self._dtype), self._fused_reduction, **self._fn_kwargs)
             if out is not None:
                 return out

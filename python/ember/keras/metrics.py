@@ -153,14 +153,33 @@ def _samplewise(values, sample_weight):
     return values, sample_weight
 
 
+def _apply_mask(sample_weight, mask):
+    """Keras's apply_mask with the 'sum' reduction, as metrics use it: the 0 / 1 mask of the
+    predictions (or values) as a sample weight, times the sample_weight given (after rank matching;
+    one weight per sample of a per-step mask applies to every step of that sample)."""
+    if mask is None:
+        return sample_weight
+    mask = _array(mask).astype(np.float64)
+    if sample_weight is None:
+        return mask
+    mask, sample_weight = _same_rank(mask, _array(sample_weight).astype(np.float64, copy=False))
+    k = sample_weight.ndim
+    if 0 < k < mask.ndim and sample_weight.shape == mask.shape[:k]:
+        sample_weight = sample_weight.reshape(sample_weight.shape + (1,) * (mask.ndim - k))
+    return sample_weight * mask
+
+
 class Mean(Metric):
-    """The (weighted) mean of the values given: sum(values * weights) / sum(weights)."""
+    """The (weighted) mean of the values given: sum(values * weights) / sum(weights). A mask the
+    values carry (`_keras_mask`) multiplies sample weights given with them, as in Keras."""
 
     def reset_state(self):
         self.total = 0.0
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        if sample_weight is not None:
+            sample_weight = _apply_mask(sample_weight, getattr(values, "_keras_mask", None))
         values, sample_weight = _samplewise(_array(values), sample_weight)
         self.total += float(np.sum(values))
         if sample_weight is not None:
@@ -174,7 +193,8 @@ class Mean(Metric):
 
 class MeanMetricWrapper(Mean):
     """The mean of fn(y_true, y_pred, **kwargs) over every sample seen (fn returns NumPy arrays or
-    ember tensors)."""
+    ember tensors). The mask of y_pred (`_keras_mask`) weighs the values, as in Keras 3: masked-out
+    steps count for nothing, with or without sample weights."""
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         self._fn = fn
@@ -182,7 +202,9 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+        mask = getattr(y_pred, "_keras_mask", None)
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        super().update_state(values, _apply_mask(sample_weight, mask))
 
     def get_config(self):
         return dict(super().get_config(), **self._fn_kwargs)

@@ -7,7 +7,10 @@ loss, backward, one fused optimizer call -- plus the bookkeeping Keras reports: 
 the loss weighted by batch size, the compiled metrics, and the callbacks' hooks (skipped when no
 callback acts per batch).
 
-Loss values in the logs include the regularization penalties, as Keras's do.
+Loss values in the logs include the regularization penalties, as Keras's do. The mask of the
+predictions (`_keras_mask`, e.g. from Embedding(mask_zero=True) through recurrent layers with
+return_sequences=True) weighs the loss and the metrics, as in Keras 3: the loss and metric objects
+read it from y_pred (see losses.apply_mask), so padded time steps do not count.
 """
 import warnings
 
@@ -207,7 +210,10 @@ class Trainer:
     def _update_metrics(self, y, y_pred, sample_weight):
         if not self._compiled_metrics:
             return
+        mask = getattr(y_pred, "_keras_mask", None)
         y_pred = y_pred.detach()
+        if mask is not None:
+            y_pred._keras_mask = mask  # the metrics weigh by it, as the loss does
         for metric, weighted in zip(self._compiled_metrics, self._weighted):
             if weighted and sample_weight is not None:
                 metric.update_state(y, y_pred, sample_weight=sample_weight)
