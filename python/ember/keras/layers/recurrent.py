@@ -10,10 +10,9 @@ A call takes one of three ways through the sequence, all giving Keras's results:
 - fused: one graph node over the C++ kernels for the whole sequence (ember._fn.rnn): the input
   projection of all steps in one GEMM, then the time loop and backward through time in C++.
 - fused with a mask: Keras skips masked steps (the state carries over; a masked step outputs the
-  carried state, or zeros with zero_output_for_mask). That is the cell run over each sample's
-  unmasked steps only, so those are gathered to the front, the fused pass runs, and output step j
-  gathers the state after the number of unmasked steps up to j (slot k of the kernels' states
-  tensor holds the state after k steps).
+  carried state, or zeros with zero_output_for_mask). The kernels take the mask themselves: a
+  masked step leaves that sample's state, and its gradient, as they were, and its slot of the
+  states tensor holds the carried state.
 - per step, for what the kernels do not compute (recurrent_dropout in training, GRU
   reset_after=False, activations other than tanh / sigmoid / relu / hard_sigmoid / linear): the
   cell's equations in ember ops, one time step after another, differentiated by autograd. Slower.
