@@ -1,8 +1,22 @@
-"""The serialize / deserialize pair shared by the keras modules that resolve objects by name
+"""The get / serialize / deserialize functions shared by the keras modules that resolve objects by name
 (initializers, regularizers, constraints): an instance of the module's base class travels as
 {'module', 'class_name', 'config'} (plus 'registered_name' for a register_keras_serializable
 class), a function as its name. A class that is not the module's own is looked up as load_model
 looks up custom layers: custom_objects, then custom_object_scope, then the registered classes."""
+
+
+class ConfigObject:
+    """Base of the objects these modules build from configs (initializers, regularizers, constraints,
+    learning-rate schedules): from_config is the constructor over get_config's keys, and the repr
+    shows them."""
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
 
 
 def serialize_object(obj, base, module, kind):
@@ -36,3 +50,28 @@ def deserialize_object(config, classes, get, kind, custom_objects=None):
     if isinstance(config, str) and config in custom_objects:
         return custom_objects[config]
     return get(config)
+
+
+def get_object(identifier, base, classes, by_name, deserialize, kind, hint=""):
+    """What a module's get() resolves: None and instances of `base` as they are, a config dict
+    through `deserialize`, a name (short name, class name, then the custom objects) as a new
+    instance, a subclass of `base` instantiated, any other callable as it is."""
+    if identifier is None or isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        cls = by_name.get(identifier) or classes.get(identifier)
+        if cls is None:
+            from .saving import _custom_lookup
+            found = _custom_lookup(identifier)
+            if found is not None:
+                return found() if isinstance(found, type) else found
+            raise ValueError(f"Unknown {kind}: {identifier!r}. Valid names are: {', '.join(sorted(by_name))}{hint}")
+        return cls()
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Could not interpret {kind} identifier: {identifier!r} (expected a name, a config dict, "
+                    f"a {base.__name__} or a callable)")

@@ -16,7 +16,7 @@ import numbers
 
 from .. import _C
 from .. import _dtype
-from ._registry import deserialize_object, serialize_object
+from ._registry import ConfigObject, deserialize_object, get_object, serialize_object
 
 Tensor = _C.Tensor
 
@@ -57,7 +57,7 @@ def _norms(w, axis, cls):
         raise type(exc)(f"{cls}(axis={axis!r}) on a weight of shape {tuple(w.shape)}: {exc}") from None
 
 
-class Constraint:
+class Constraint(ConfigObject):
     """Base class: subclasses implement __call__(w) -> the projected w, and get_config(). The base
     leaves w unchanged, as Keras's does."""
 
@@ -66,14 +66,6 @@ class Constraint:
 
     def get_config(self):
         return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxNorm(Constraint):
@@ -154,23 +146,5 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """A constraint from a name ('max_norm', 'non_neg', ... or a class name), a config dict, a
     Constraint (or its class) or any callable(w) -> w (returned as it is). None stays None."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            from .saving import _custom_lookup
-            found = _custom_lookup(identifier)
-            if found is not None:
-                return found() if isinstance(found, type) else found
-            raise ValueError(f"Unknown constraint: {identifier!r}. Valid names are: {', '.join(sorted(_BY_NAME))} "
-                             f"(or their class names, e.g. 'MaxNorm')")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Could not interpret constraint identifier: {identifier!r} (expected a name, a config dict, "
-                    "a Constraint or a callable)")
+    return get_object(identifier, Constraint, _CLASSES, _BY_NAME, deserialize, "constraint",
+                      " (or their class names, e.g. 'MaxNorm')")

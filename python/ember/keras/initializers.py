@@ -15,7 +15,7 @@ import numpy as np
 from .. import _C
 from .. import _dtype
 from ..nn import init as _nn_init
-from ._registry import deserialize_object, serialize_object
+from ._registry import ConfigObject, deserialize_object, get_object, serialize_object
 
 Tensor = _C.Tensor
 
@@ -58,7 +58,7 @@ def _from_numpy(values, dtype):
     return _C.from_numpy(np.asarray(values, dtype=_dtype.TO_NUMPY[dtype], order="C"))
 
 
-class Initializer:
+class Initializer(ConfigObject):
     """Base class: subclasses implement __call__(shape, dtype=None) and get_config()."""
 
     def __call__(self, shape, dtype=None):
@@ -67,16 +67,8 @@ class Initializer:
     def get_config(self):
         return {}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def clone(self):
         return type(self).from_config(self.get_config())
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Constant(Initializer):
@@ -302,24 +294,5 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """An initializer from a name ('glorot_uniform', 'GlorotUniform', ...), a config dict, an
     Initializer or any callable(shape, dtype) (returned as it is). None stays None."""
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            from .saving import _custom_lookup
-            found = _custom_lookup(identifier)
-            if found is not None:
-                return found() if isinstance(found, type) else found
-        if cls is None:
-            raise ValueError(f"Unknown initializer: {identifier!r}. Valid names are: {', '.join(sorted(_BY_NAME))} "
-                             f"(or their class names, e.g. 'GlorotUniform')")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Could not interpret initializer identifier: {identifier!r} (expected a name, a config "
-                    "dict or a callable)")
+    return get_object(identifier, Initializer, _CLASSES, _BY_NAME, deserialize, "initializer",
+                      " (or their class names, e.g. 'GlorotUniform')")

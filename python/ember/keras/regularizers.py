@@ -6,7 +6,7 @@ ember tensor that carries gradients (added to the training loss through `layer.l
 Keras 3's formulas: L1 = l1 * sum(|x|), L2 = l2 * sum(x^2) (no factor 1/2), L1L2 = both.
 """
 from .. import _C
-from ._registry import deserialize_object, serialize_object
+from ._registry import ConfigObject, deserialize_object, get_object, serialize_object
 
 Tensor = _C.Tensor
 
@@ -21,7 +21,7 @@ def _factor(value, name, cls):
     return float(value)
 
 
-class Regularizer:
+class Regularizer(ConfigObject):
     """Base class: subclasses implement __call__(x) -> scalar tensor and get_config()."""
 
     def __call__(self, x):
@@ -29,14 +29,6 @@ class Regularizer:
 
     def get_config(self):
         return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1(Regularizer):
@@ -104,21 +96,4 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """A regularizer from a name ('l1', 'l2', 'l1_l2', or a class name), a config dict, a Regularizer
     or a callable (returned as it is). None stays None."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            from .saving import _custom_lookup
-            found = _custom_lookup(identifier)
-            if found is not None:
-                return found() if isinstance(found, type) else found
-        if cls is None:
-            raise ValueError(f"Unknown regularizer: {identifier!r}. Valid names are: {', '.join(sorted(_BY_NAME))}")
-        return cls()
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Could not interpret regularizer identifier: {identifier!r} (expected a name, a config "
-                    "dict or a callable)")
+    return get_object(identifier, Regularizer, _CLASSES, _BY_NAME, deserialize, "regularizer")

@@ -8,11 +8,13 @@ already taken (optimizer.iterations) and returns a Python float.
 import bisect
 import math
 
+from .._registry import ConfigObject
+
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",
            "InverseTimeDecay", "CosineDecay", "serialize", "deserialize"]
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(ConfigObject):
     """Base class of schedules: subclasses implement __call__(step) -> learning rate and
     get_config() (the constructor's arguments), which from_config() feeds back."""
 
@@ -22,14 +24,6 @@ class LearningRateSchedule:
     def get_config(self):
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must override `get_config()` "
                                   "in order to be serializable.")
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _check_decay_steps(decay_steps):
