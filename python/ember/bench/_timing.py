@@ -21,6 +21,20 @@ def median_time(fn, repeat=15, warmup=2, min_run_s=0.002):
     return samples[len(samples) // 2]
 
 
+def training_step(lib, model, loss_fn, optimizer, x, y):
+    """One training step of `model` in `lib` (ember or torch) on the NumPy batch (x, y), as users
+    write it: zero_grad, forward, loss, backward, step. Returns the step; it returns the loss."""
+    bx, by = lib.from_numpy(x), lib.from_numpy(y)
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(bx), by)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
 def try_import_torch():
     """PyTorch when installed (benchmarks compare with it), else None."""
     try:

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 import ember
-from ._timing import median_time, row, try_import_torch
+from ._timing import median_time, row, training_step, try_import_torch
 
 CONFIGS = {
     "lstm2": dict(cell="LSTM", input=64, hidden=256, layers=2, steps=50, batch=32, classes=10, vocab=None,
@@ -65,17 +65,8 @@ def _data(cfg, rng):
 
 
 def _step(lib, model, cfg, x, y):
-    loss_fn = lib.nn.CrossEntropyLoss()
-    opt = getattr(lib.optim, cfg["optimizer"])(model.parameters(), **cfg["opt"])
-    bx, by = lib.from_numpy(x), lib.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(bx), by)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    optimizer = getattr(lib.optim, cfg["optimizer"])(model.parameters(), **cfg["opt"])
+    return training_step(lib, model, lib.nn.CrossEntropyLoss(), optimizer, x, y)
 
 
 def _alternating_medians(fns, repeat, warmup=2):

@@ -14,7 +14,7 @@ would be meaningless.
 import numpy as np
 
 import ember
-from ._timing import median_time, row, try_import_torch
+from ._timing import median_time, row, training_step, try_import_torch
 
 CONFIGS = {
     "mlp_tiny": dict(sizes=(2, 4, 1), batch=100, act="Tanh", loss="mse", optimizer="SGD", opt=dict(lr=0.1)),
@@ -54,19 +54,14 @@ def _data(cfg, rng):
     return x, y
 
 
+def _loss_and_optimizer(lib, cfg, model):
+    loss_fn = lib.nn.MSELoss() if cfg["loss"] == "mse" else lib.nn.CrossEntropyLoss()
+    return loss_fn, getattr(lib.optim, cfg["optimizer"])(model.parameters(), **cfg["opt"])
+
+
 def _ember_step(cfg, x, y):
     model = _layers(ember, cfg["sizes"], cfg.get("act"))
-    loss_fn = ember.nn.MSELoss() if cfg["loss"] == "mse" else ember.nn.CrossEntropyLoss()
-    opt = getattr(ember.optim, cfg["optimizer"])(model.parameters(), **cfg["opt"])
-    ex, ey = ember.from_numpy(x), ember.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(ex), ey)
-        loss.backward()
-        opt.step()
-        return loss
-    return model, step
+    return model, training_step(ember, model, *_loss_and_optimizer(ember, cfg, model), x, y)
 
 
 def _torch_step(torch, cfg, x, y, ember_model):
@@ -74,17 +69,7 @@ def _torch_step(torch, cfg, x, y, ember_model):
     with torch.no_grad():
         for tp, ep in zip(model.parameters(), ember_model.parameters()):
             tp.copy_(torch.from_numpy(np.array(ep.detach())))
-    loss_fn = torch.nn.MSELoss() if cfg["loss"] == "mse" else torch.nn.CrossEntropyLoss()
-    opt = getattr(torch.optim, cfg["optimizer"])(model.parameters(), **cfg["opt"])
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(tx), ty)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(torch, model, *_loss_and_optimizer(torch, cfg, model), x, y)
 
 
 def bench_train(quick=False, names=tuple(CONFIGS)):
