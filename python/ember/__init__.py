@@ -15,15 +15,17 @@ __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 # difference). The runtime reads GOMP_SPINCOUNT once, when it loads with _C; the variable is set
 # only for that moment, so other libraries loaded later (PyTorch's own OpenMP copy) and child
 # processes keep their defaults. A value the user set is left alone.
-_spin_count_unset = "GOMP_SPINCOUNT" not in __import__("os").environ
+import os as _os
+
+_spin_count_unset = "GOMP_SPINCOUNT" not in _os.environ
 if _spin_count_unset:
-    __import__("os").environ["GOMP_SPINCOUNT"] = "10000"
+    _os.environ["GOMP_SPINCOUNT"] = "10000"
 try:
     from . import _C
 finally:
     if _spin_count_unset:
-        del __import__("os").environ["GOMP_SPINCOUNT"]
-del _spin_count_unset
+        del _os.environ["GOMP_SPINCOUNT"]
+del _os, _spin_count_unset
 from ._dtype import (float32, float64, int64, int32, bool, float, double, long, int,
                      get_default_dtype, set_default_dtype)
 from .tensor import Tensor
