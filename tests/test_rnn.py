@@ -10,7 +10,7 @@ import pytest
 import ember
 import ember.nn as nn
 from ember._fn.rnn import gru_cell, lstm_cell, rnn_cell, rnn_layer
-from conftest import TOL, capabilities, run_under_capability
+from conftest import TOL, capabilities, noncontiguous, run_under_capability
 
 RNG = np.random.default_rng(11)
 # Gradients of a whole sequence pass through steps * layers products; float32 keeps a few ulps per
@@ -368,6 +368,23 @@ def test_transposed_weight_views_work():
     np.testing.assert_allclose(out.detach().numpy(), ref[0].numpy(), rtol=1e-13)
     (out.sum() + c.sum()).backward()
     assert kern.grad.shape == (4, 20) and rec.grad.shape == (5, 20)
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_noncontiguous_input_and_state(cls):
+    """Strided inputs and initial states give what their contiguous copies give, gradients too."""
+    ember.manual_seed(3)
+    layer = cls(5, 7, num_layers=2, batch_first=True, dtype=ember.float64)
+    x, h0 = RNG.standard_normal((3, 6, 5)), RNG.standard_normal((2, 3, 7))
+    results = []
+    for make in (ember.tensor, noncontiguous):
+        xt, ht = make(x).requires_grad_(), make(h0).requires_grad_()
+        out, _ = layer(xt, (ht, make(h0)) if cls is nn.LSTM else ht)
+        out.sum().backward()
+        results.append((out.detach().numpy(), xt.grad.numpy(), ht.grad.numpy()))
+        layer.zero_grad()
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
 
 # ---- module construction, state, repr -----------------------------------------------------------------------
