@@ -145,14 +145,16 @@ def test_batch_norm_random_shapes_match_torch(torch, n, c, spatial, training, ch
 @pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_non_finite_values_make_their_channel_or_row_nan(torch, special, channels_last):
-    x = RNG.standard_normal((4, 3, 2, 2))
+    # its own generator: the module's is also drawn from by hypothesis tests, a varying number of times
+    x = np.random.default_rng(5).standard_normal((4, 3, 2, 2))
     x[1, 1, 0, 1] = special
     want = torch.nn.functional.batch_norm(torch.from_numpy(x), None, None, training=True).numpy()
     ex = np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if channels_last else x
     out = F.batch_norm(ember.from_numpy(ex), None, None, training=True, channels_last=channels_last).numpy()
     out = out.transpose(0, 3, 1, 2) if channels_last else out
     assert np.isnan(out[:, 1]).all() and np.isnan(want[:, 1]).all()
-    np.testing.assert_allclose(out[:, [0, 2]], want[:, [0, 2]], rtol=1e-12)
+    # atol: an output near zero is a difference of two nearly equal values (as in the layer_norm check)
+    np.testing.assert_allclose(out[:, [0, 2]], want[:, [0, 2]], rtol=1e-12, atol=1e-14)
     rows = x.reshape(4, 12)
     out = F.layer_norm(ember.from_numpy(rows), [12]).numpy()
     assert np.isnan(out[1]).all()
