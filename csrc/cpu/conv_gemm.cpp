@@ -141,10 +141,10 @@ void forward_image(const ConvGeometry& g, const T* x, const T* w, const T* bias,
       const T* cols = columns(g, xg, p0, p1, scratch.cols, team, &ld);
       if (g.channels_last) {
         gemm.run(np, opg, K, cols, ld, 1, wg, g.out_channels, 1, yg + p0 * g.out_channels,
-                 g.out_channels, 1, 0, own.gemm, team.rank, team.size);
+                 g.out_channels, 1, 0, own.gemm, team.rank, team.size, nullptr);
       } else {
         gemm.run(opg, np, K, wg, K, 1, cols, ld, 1, yg + p0, P, 1, 0, own.gemm, team.rank,
-                 team.size);
+                 team.size, nullptr);
       }
       team.sync();  // the tile's output is complete, and the column buffer free again
       if (bias) add_bias(g, bias + grp * opg, yg, p0, p1, team);
@@ -203,13 +203,13 @@ void backward_image(const ConvGeometry& g, const BackwardArgs<T>& a, T* grad_w, 
         T* gw = weight_grad_at(g, grad_w, grp);
         if (g.channels_last) {
           gemm.run(K, opg, np, cols, 1, ld, dy + p0 * g.out_channels, g.out_channels, 1, gw,
-                   g.out_channels, 1, 1, own.gemm, team.rank, team.size);
+                   g.out_channels, 1, 1, own.gemm, team.rank, team.size, nullptr);
         } else if (pixel_major) {
           gemm.run(opg, K, np, dy + p0, P, 1, cols, ld, 1, gw, K, 1, 1, own.gemm, team.rank,
-                   team.size);
+                   team.size, nullptr);
         } else {
           gemm.run(K, opg, np, cols, ld, 1, dy + p0, 1, P, gw, opg, 1, 1, own.gemm, team.rank,
-                   team.size);
+                   team.size, nullptr);
         }
       }
       if (gx) {
@@ -219,10 +219,10 @@ void backward_image(const ConvGeometry& g, const BackwardArgs<T>& a, T* grad_w, 
                                      : (g.channels_last ? K : np);
         if (g.channels_last) {
           gemm.run(np, K, opg, dy + p0 * g.out_channels, g.out_channels, 1, wg, 1, g.out_channels,
-                   dcols, ld, 1, 0, own.gemm, team.rank, team.size);
+                   dcols, ld, 1, 0, own.gemm, team.rank, team.size, nullptr);
         } else {
           gemm.run(K, np, opg, wg, 1, K, dy + p0, P, 1, dcols, ld, 1, 0, own.gemm, team.rank,
-                   team.size);
+                   team.size, nullptr);
         }
         if (!pointwise) {
           team.sync();

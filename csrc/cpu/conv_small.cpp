@@ -167,7 +167,7 @@ void small_forward_last(const ConvGeometry& g, const T* x, const T* w, const T* 
       small_im2col(g, s, x, n0, b, e, cols);
 #pragma omp barrier
       gemm.run(R, s.C_out, s.K, cols, s.K, 1, w, s.C_out, 1, y, s.C_out, 1, 0, workspace + t * ws,
-               t, nt);
+               t, nt, nullptr);
       if (!bias) return;
 #pragma omp barrier
       for (int64_t r = (b - n0) * s.P; r < (e - n0) * s.P; ++r)
@@ -193,12 +193,12 @@ void small_backward_last(const ConvGeometry& g, const T* grad, const T* x, const
         small_im2col(g, s, x, n0, b, e, cols);
 #pragma omp barrier
         gemm.run(s.K, s.C_out, R, cols, 1, s.K, dy, s.C_out, 1, grad_w, s.C_out, 1, n0 > 0 ? 1 : 0,
-                 workspace + t * ws, t, nt);
+                 workspace + t * ws, t, nt, nullptr);
 #pragma omp barrier
       }
       if (!grad_x) return;
       gemm.run(R, s.K, s.C_out, dy, s.C_out, 1, w, 1, s.C_out, cols, s.K, 1, 0, workspace + t * ws,
-               t, nt);
+               t, nt, nullptr);
 #pragma omp barrier
       for (int64_t n = b; n < e; ++n)
         cpu::col2im_nhwc<T>(g, cols + (n - n0) * s.P * s.K, 0, s.P, 0, g.in_channels,

@@ -23,6 +23,8 @@ struct VecF32 {
   static Reg broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm256_fmadd_ps(x, y, acc); }
   static Reg add(Reg x, Reg y) { return _mm256_add_ps(x, y); }
+  // max(x, y) is y when either is NaN: max(zero(), c) keeps a NaN c.
+  static Reg max(Reg x, Reg y) { return _mm256_max_ps(x, y); }
   static __m256i mask(int count) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
@@ -61,6 +63,8 @@ struct VecF64 {
   static Reg broadcast(const double* p) { return _mm256_broadcast_sd(p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm256_fmadd_pd(x, y, acc); }
   static Reg add(Reg x, Reg y) { return _mm256_add_pd(x, y); }
+  // max(x, y) is y when either is NaN: max(zero(), c) keeps a NaN c.
+  static Reg max(Reg x, Reg y) { return _mm256_max_pd(x, y); }
   static __m256i mask(int count) {
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3));
   }

@@ -29,6 +29,8 @@ struct VecF32 {
   static Reg broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm512_fmadd_ps(x, y, acc); }
   static Reg add(Reg x, Reg y) { return _mm512_add_ps(x, y); }
+  // max(x, y) is y when either is NaN: max(zero(), c) keeps a NaN c.
+  static Reg max(Reg x, Reg y) { return _mm512_max_ps(x, y); }
   static __mmask16 mask(int count) { return (__mmask16)((1u << count) - 1); }
   static Reg load_first(const float* p, int count) { return _mm512_maskz_loadu_ps(mask(count), p); }
   static void store_first(float* p, Reg v, int count) { _mm512_mask_storeu_ps(p, mask(count), v); }
@@ -72,6 +74,8 @@ struct VecF64 {
   static Reg broadcast(const double* p) { return _mm512_set1_pd(*p); }
   static Reg fmadd(Reg x, Reg y, Reg acc) { return _mm512_fmadd_pd(x, y, acc); }
   static Reg add(Reg x, Reg y) { return _mm512_add_pd(x, y); }
+  // max(x, y) is y when either is NaN: max(zero(), c) keeps a NaN c.
+  static Reg max(Reg x, Reg y) { return _mm512_max_pd(x, y); }
   static __mmask8 mask(int count) { return (__mmask8)((1u << count) - 1); }
   static Reg load_first(const double* p, int count) {
     return _mm512_maskz_loadu_pd(mask(count), p);

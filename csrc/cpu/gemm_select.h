@@ -13,7 +13,7 @@ template <class T>
 struct Gemm {
   void (*run)(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
               int64_t rsb, int64_t csb, T* c, int64_t rsc, int64_t csc, int accumulate,
-              void* workspace, int thread_id, int n_threads);
+              void* workspace, int thread_id, int n_threads, const GemmEpilogue* epilogue);
   int64_t (*workspace_bytes)(int64_t m, int64_t n, int64_t k);
 };
 

@@ -40,6 +40,9 @@ struct Plan {
   int64_t rsa = 0, csa = 0, rsb = 0, csb = 0;
   Shape batch_shape, a_batch_strides, b_batch_strides;
   int64_t batch_size = 1;
+  int64_t rsc = 0, csc = 1;                        // C's strides (rsc 0: contiguous, rows of n)
+  bool accumulate = false;                         // C += A @ B
+  const cpu::GemmEpilogue* epilogue = nullptr;     // applied to C as it is final
 };
 
 // One product of the batch: where its A, B and C start.
@@ -133,7 +136,10 @@ void vector_matrix(int64_t k, const T* x, int64_t incx, const T* b, int64_t rsb,
 
 // ---- driver ------------------------------------------------------------------------------------
 
-bool uses_gemm(const Plan& plan) { return plan.m > 1 && plan.n > 1; }
+// The vector kernels neither accumulate nor run an epilogue: products that do go to the GEMM.
+bool uses_gemm(const Plan& plan) {
+  return (plan.m > 1 && plan.n > 1) || plan.accumulate || plan.epilogue || plan.rsc != 0;
+}
 
 // Thread `tid` of `n_threads` computes its part of one product.
 template <class T>
@@ -141,16 +147,17 @@ void run_product(const Plan& plan, const Product<T>& p, void* workspace, int tid
   const int64_t m = plan.m, n = plan.n, k = plan.k;
   constexpr int64_t kVectorChunk = 64;  // whole cache lines of y per thread
   int64_t begin, end;
-  if (m == 1) {
+  if (uses_gemm(plan)) {
+    cpu::gemm_kernel<T>().run(m, n, k, p.a, plan.rsa, plan.csa, p.b, plan.rsb, plan.csb, p.c,
+                              plan.rsc ? plan.rsc : n, plan.csc, plan.accumulate ? 1 : 0, workspace, tid,
+                              n_threads, plan.epilogue);
+  } else if (m == 1) {
     thread_range(n, kVectorChunk, tid, n_threads, &begin, &end);
     vector_matrix<T>(k, p.a, plan.csa, p.b, plan.rsb, plan.csb, p.c, begin, end);
   } else if (n == 1) {
     // C^T = B^T @ A^T: a row vector times the transposed A.
     thread_range(m, kVectorChunk, tid, n_threads, &begin, &end);
     vector_matrix<T>(k, p.b, plan.rsb, p.a, plan.csa, plan.rsa, p.c, begin, end);
-  } else {
-    cpu::gemm_kernel<T>().run(m, n, k, p.a, plan.rsa, plan.csa, p.b, plan.rsb, plan.csb, p.c, n, 1,
-                         /*accumulate=*/0, workspace, tid, n_threads);
   }
 }
 
@@ -269,6 +276,33 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     matmul_batch<T>(plan, a.data<T>(), b.data<T>(), out.data<T>());
   });
   return out;
+}
+
+void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate, const cpu::GemmEpilogue* epilogue) {
+  // Internal callers pass checked operands; these guard the contract, not user input.
+  EMBER_CHECK(a.ndim() == 2 && b.ndim() == 2 && out.ndim() == 2 && a.shape[1] == b.shape[0] &&
+                  out.shape[0] == a.shape[0] && out.shape[1] == b.shape[1],
+              ValueError, "matmul_into: shapes ", shape_str(a.shape), " @ ", shape_str(b.shape), " -> ",
+              shape_str(out.shape), " do not match");
+  EMBER_CHECK(is_floating(a.dtype) && a.dtype == b.dtype && a.dtype == out.dtype && a.device().is_cpu() &&
+                  b.device().is_cpu() && out.device().is_cpu(),
+              TypeError, "matmul_into: expected CPU operands of one float dtype, got ", dtype_name(a.dtype), ", ",
+              dtype_name(b.dtype), ", ", dtype_name(out.dtype));
+  if (out.numel() == 0) return;
+  Plan plan;
+  if (!out.is_contiguous()) {
+    plan.rsc = out.strides[0], plan.csc = out.strides[1];
+    if (out.shape[0] == 1) plan.rsc = plan.csc == 1 ? out.shape[1] : 1;  // one row: any row stride will do
+    if (out.shape[1] == 1) plan.csc = 1;
+  }
+  plan.m = a.shape[0], plan.k = a.shape[1], plan.n = b.shape[1];
+  plan.rsa = a.strides[0], plan.csa = a.strides[1], plan.rsb = b.strides[0], plan.csb = b.strides[1];
+  plan.accumulate = accumulate;
+  plan.epilogue = epilogue;
+  dispatch_float(a.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    matmul_batch<T>(plan, a.data<T>(), b.data<T>(), out.data<T>());
+  });
 }
 
 }  // namespace ember

@@ -123,7 +123,7 @@ void recurrent_product(const Tiles& tiles, int64_t rows, int64_t cols, int64_t d
       for (int64_t p = 0; p < depth; p += tiles.depth) {
         const int64_t k = std::min(tiles.depth, depth - p);
         gemm.run(m, n, k, a + i * lda + p, lda, 1, b + p * ldb + j, ldb, 1, c + i * ldc + j, ldc, 1,
-                 accumulate || p > 0 ? 1 : 0, workspace, 0, 1);
+                 accumulate || p > 0 ? 1 : 0, workspace, 0, 1, nullptr);
       }
     }
   }

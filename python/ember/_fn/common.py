@@ -6,8 +6,10 @@ from ..autograd import _Mode, _saved_output
 
 class Function(autograd.Function):
     """Base of ember's own ops: their forwards call `_C` only and return a new float tensor, so
-    apply() can skip switching grad mode around them and checking their result."""
+    apply() can skip switching grad mode around them and checking their result, and runs in C++
+    (`_C._apply_builtin`, the same steps as autograd.Function.apply's builtin branch)."""
     _builtin = True
+    apply = classmethod(_C._apply_builtin)
 
 Tensor = _C.Tensor
 

@@ -1,12 +1,17 @@
 """linear(x, W, b) = x @ W^T + b as one graph node (instead of transpose, matmul and add) over two
-kernels, `_C.linear` (GEMM with the bias added in the same call) and `_C.linear_backward` (two GEMMs
+kernels, `_C.linear` (GEMM with the bias added in its epilogue) and `_C.linear_backward` (two GEMMs
 and a column sum, only those asked for): the layer that dominates MLP training costs one C++ call
 each way.
+
+linear_activation(x, W, b, act) = act(x @ W^T + b) for act in relu, tanh, sigmoid is one node too:
+the GEMM applies the activation as each output tile is final, and backward takes the activation's
+derivative from the saved output inside `_C.linear_backward`. nn.Sequential uses it for a Linear
+followed by one of those activations, Keras's Dense for its own activation.
 
 Shapes: x (..., in_features), W (out_features, in_features), b (out_features,) -> (..., out_features).
 """
 from .. import _C
-from .common import Function, Tensor, _Mode
+from .common import Function, Tensor, _Mode, _saved_output
 
 
 class Linear(Function):
@@ -20,6 +25,36 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad
         return _C.linear_backward(g, x, weight, need[0], need[1], need[2])
+
+
+class _LinearActivation(Function):
+    """act(x @ W^T + b); one subclass per activation (its name a class attribute, so the node
+    stores nothing extra). The output is saved as an alias without grad_fn (no reference cycle)."""
+    activation = None
+
+    @classmethod
+    def forward(cls, ctx, x, weight, bias):
+        y = _C.linear(x, weight, bias, cls.activation)
+        ctx.save_for_backward(x, weight, _saved_output(y))
+        return y
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, weight, y = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return _C.linear_backward(g, x, weight, need[0], need[1], need[2], cls.activation, y)
+
+
+class LinearRelu(_LinearActivation):
+    activation = "relu"
+
+
+class LinearTanh(_LinearActivation):
+    activation = "tanh"
+
+
+class LinearSigmoid(_LinearActivation):
+    activation = "sigmoid"
 
 
 def _check(x, weight, bias):
@@ -46,3 +81,15 @@ def linear(x, weight, bias=None):
     if _Mode.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
         return Linear.apply(x, weight, bias)
     return _C.linear(x, weight, bias)
+
+
+FUSED_ACTIVATIONS = {"relu": LinearRelu, "tanh": LinearTanh, "sigmoid": LinearSigmoid}
+
+
+def linear_activation(x, weight, bias, activation):
+    """activation(x @ weight^T + bias) in one node, activation one of FUSED_ACTIVATIONS; the same
+    values and gradients as linear() followed by the activation op."""
+    _check(x, weight, bias)
+    if _Mode.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        return FUSED_ACTIVATIONS[activation].apply(x, weight, bias)
+    return _C.linear(x, weight, bias, activation)
