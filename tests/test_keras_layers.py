@@ -183,6 +183,31 @@ def test_dense_gradients_match_torch(torch):
     assert layer.kernel.grad.is_contiguous()
 
 
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", activations.relu, "elu"])
+def test_dense_fused_activation_is_the_composition(act):
+    """relu, tanh and sigmoid run inside the dense kernel: the same bits, forward and backward, as
+    Dense without activation followed by the Activation layer; other activations stay separate."""
+    fused = layers.Dense(7, activation=act)
+    plain = layers.Dense(7)
+    after = layers.Activation(act)
+    x = RNG.standard_normal((3, 4, 9)).astype(np.float32)
+    fused.build((None, 4, 9))
+    plain.build((None, 4, 9))
+    plain.set_weights(fused.get_weights())
+    results = []
+    for model in (lambda v: fused(v), lambda v: after(plain(v))):
+        xe = t(x, np.float32, grad=True)
+        out = model(xe)
+        (out * out).sum().backward()
+        results.append((out.detach().numpy(), xe.grad.numpy()))
+    assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])
+    assert np.array_equal(fused.kernel.grad.numpy(), plain.kernel.grad.numpy())
+    assert np.array_equal(fused.bias.grad.numpy(), plain.bias.grad.numpy())
+    name = act if isinstance(act, str) else "relu"
+    node = type(fused(t(x, np.float32, grad=True)).grad_fn).__name__
+    assert node == {"relu": "_DenseRelu", "tanh": "_DenseTanh", "sigmoid": "_DenseSigmoid"}.get(name, "Elu")
+
+
 def test_dense_input_checks_and_shape_inference():
     layer = layers.Dense(2)
     layer(np.ones((32, 4)))  # NumPy float64 input: converted to the layer's float32

@@ -120,6 +120,12 @@ py::object apply_builtin(py::handle cls, py::args args) {
 // in reverse topological order (a node runs once every edge pointing at it has delivered); gradients
 // reaching one node or leaf from several edges are summed; a leaf takes its gradient without a copy
 // when nothing else references it (its Python object and its storage are ours alone).
+//
+// A node whose class sets `_accumulates_weight` (the linear layers) may add its weight gradient
+// straight into the weight's existing .grad: when input 1 is a leaf that this graph reaches by that
+// one edge only and whose .grad is a contiguous CPU tensor of its dtype and shape, the pass hands that
+// .grad to the node as `_weight_grad_into`; a node that used it returns that very tensor, which is
+// then already accumulated (the GEMM added into it: no temporary, no second pass).
 
 // Sets the grad mode for the pass and restores it on every exit path.
 class GradModeOff {
@@ -145,7 +151,8 @@ py::object add_grads(py::handle a, py::handle b) {
 
 py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py::handle freed, py::handle helpers) {
   static PyObject *s_backward = intern("backward"), *s_retained = intern("_retained"), *s_saved = intern("_saved"),
-                  *s_builtin = intern("_builtin"), *s_grad = intern("grad");
+                  *s_builtin = intern("_builtin"), *s_grad = intern("grad"),
+                  *s_accumulates = intern("_accumulates_weight"), *s_into = intern("_weight_grad_into");
   const Names& n = names();
   PyTypeObject* tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr());
   py::object retain_hook = helpers.attr("_retain_hook"), bad_shape = helpers.attr("_bad_grad_shape"),
@@ -174,9 +181,11 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
   std::vector<py::object> nodes;  // every node reached, kept alive for the pass
   std::unordered_map<PyObject*, int> deps;  // edges still to deliver into each node
   std::vector<PyObject*> roots;
+  std::unordered_map<PyObject*, int> leaf_uses;  // edges (and outputs) reaching each leaf
   for (size_t i = 0; i < outputs.size(); ++i) {
     py::object fn = steal_or_throw(PyObject_GetAttr(outputs[i].ptr(), n.grad_fn));
     if (fn.is_none()) {
+      ++leaf_uses[outputs[i].ptr()];
       to_leaf(outputs[i], grads[i]);
       continue;
     }
@@ -196,7 +205,11 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
     const Py_ssize_t count = PySequence_Fast_GET_SIZE(edges.ptr());
     for (Py_ssize_t i = 0; i < count; ++i) {
       PyObject* e = PySequence_Fast_GET_ITEM(edges.ptr(), i);
-      if (e == Py_None || Py_TYPE(e) == tensor_type) continue;
+      if (e == Py_None) continue;
+      if (Py_TYPE(e) == tensor_type) {
+        ++leaf_uses[e];
+        continue;
+      }
       ++deps[e];
       if (seen.insert(e).second) {
         nodes.push_back(py::reinterpret_borrow<py::object>(e));
@@ -223,9 +236,26 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
       py::object edges = edges_of[fn];
       const Py_ssize_t n_edges = PySequence_Fast_GET_SIZE(edges.ptr());
       py::object grads_in;
+      py::object into;  // the weight's .grad the node may add into
       if (g) {
         py::object retained = steal_or_throw(PyObject_GetAttr(fn, s_retained));
         if (!retained.is_none()) retain_hook(py::handle(fn), g);
+        py::object flag = steal_or_throw(PyObject_GetAttr(fn, s_accumulates));
+        if (flag.ptr() == Py_True) {
+          PyObject* w = n_edges >= 2 ? PySequence_Fast_GET_ITEM(edges.ptr(), 1) : Py_None;
+          if (Py_TYPE(w) == tensor_type && leaf_uses[w] == 1) {
+            py::object current = steal_or_throw(PyObject_GetAttr(w, s_grad));
+            if (Py_TYPE(current.ptr()) == tensor_type) {
+              const Tensor& gt = current.cast<const Tensor&>();
+              const Tensor& wt = py::handle(w).cast<const Tensor&>();
+              if (gt.is_contiguous() && gt.dtype == wt.dtype && gt.shape == wt.shape && gt.device().is_cpu() &&
+                  wt.device().is_cpu())
+                into = std::move(current);
+            }
+          }
+          // always set (None when not eligible), so no stale target survives from an earlier pass
+          set_attr(fn, s_into, into ? into.ptr() : Py_None);
+        }
         py::object backward = steal_or_throw(PyObject_GetAttr(fn, s_backward));
         grads_in = steal_or_throw(PyObject_CallFunctionObjArgs(backward.ptr(), fn, g.ptr(), nullptr));
         if (!PyTuple_Check(grads_in.ptr())) grads_in = py::make_tuple(grads_in);
@@ -252,7 +282,7 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
           if (!want.equal(have)) bad_shape(py::handle(fn), py::handle(gi), want);
         }
         if (leaf) {
-          if (gi != Py_None) to_leaf(e, gi);
+          if (gi != Py_None && !(into && gi == into.ptr())) to_leaf(e, gi);  // else added in place already
           continue;
         }
         if (gi != Py_None) to_node(e, gi);

@@ -143,6 +143,7 @@ LinearGrads linear_backward(const Tensor& grad, const Tensor& x, const Tensor& w
                   " tensor of the weight's shape ", shape_str(weight.shape), ", got a ",
                   target.is_contiguous() ? "" : "non-contiguous ", dtype_name(target.dtype), " tensor of shape ",
                   shape_str(target.shape));
+      check_writable(target, "linear_backward");  // an in-place write: bumps its version
       matmul_into(transpose(g2, 0, 1), x2, target, true, nullptr);
       out.weight = target;
     } else {

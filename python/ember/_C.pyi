@@ -699,6 +699,10 @@ def _apply_builtin(arg0: typing.Any, *args) -> typing.Any:
     """
     Function.apply for ember's own ops: run forward, record the node when an input requires grad.
     """
+def _matmul_into(a: Tensor, b: Tensor, out: Tensor, accumulate: bool, bias: Tensor | None = None, bias_per_row: bool = False, activation: str | None = None) -> None:
+    """
+    out = act(a @ b [+ out] + bias) in place (2-d; testing hook for the GEMM epilogue).
+    """
 def _philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
     """
     The Philox4x32-10 bijection of one (counter, key).
@@ -1042,13 +1046,13 @@ def leaky_relu_backward(grad: typing.Any, x: typing.Any, negative_slope: typing.
     """
     grad where x > 0, else grad * negative_slope (x = 0 and NaN take the slope, as PyTorch).
     """
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, activation: str | None = None) -> Tensor:
     """
-    x @ weight^T + bias in one call (bias added to the fresh rows).
+    activation(x @ weight^T + bias) in one call: the bias and the activation (None, 'relu', 'tanh' or 'sigmoid') are applied by the GEMM as each tile of the output is final.
     """
-def linear_backward(grad: Tensor, x: Tensor, weight: Tensor, need_input: bool, need_weight: bool, need_bias: bool) -> tuple[typing.Any, typing.Any, typing.Any]:
+def linear_backward(grad: Tensor, x: Tensor, weight: Tensor, need_input: bool, need_weight: bool, need_bias: bool, activation: str | None = None, output: Tensor | None = None, grad_weight: Tensor | None = None) -> tuple[typing.Any, typing.Any, typing.Any]:
     """
-    (grad_x, grad_weight, grad_bias) of linear; None where not asked for.
+    (grad_x, grad_weight, grad_bias) of linear; None where not asked for. With an activation, `output` is the forward's result; with grad_weight, the weight gradient is added into it in place (and returned).
     """
 def linspace(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: numpy.dtype[typing.Any], arg4: typing.Any) -> Tensor:
     ...

@@ -119,6 +119,10 @@ class Function:
     _retained = None
     _builtin = False  # ember's own ops set it: their forward calls only _C (see _fn/common.py)
     needs_input_grad = ()
+    # Nodes of the linear layers set _accumulates_weight: loss.backward() may then hand them, as
+    # _weight_grad_into, the weight's existing .grad to add their weight gradient into in place.
+    _accumulates_weight = False
+    _weight_grad_into = None
 
     @staticmethod
     def forward(ctx, *args):

@@ -14,7 +14,19 @@ from .. import _C
 from .common import Function, Tensor, _Mode, _saved_output
 
 
+def weight_grad_into(ctx):
+    """The existing weight .grad the backward pass offers this node to add into, or None; read once.
+    A node that adds into it returns that very object as the weight gradient (the pass recognises
+    it by identity as accumulated already)."""
+    into = ctx._weight_grad_into
+    if into is not None:
+        ctx._weight_grad_into = None
+    return into
+
+
 class Linear(Function):
+    _accumulates_weight = True
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
@@ -24,13 +36,16 @@ class Linear(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return _C.linear_backward(g, x, weight, need[0], need[1], need[2])
+        into = weight_grad_into(ctx)
+        grads = _C.linear_backward(g, x, weight, need[0], need[1], need[2], None, None, into)
+        return grads if into is None else (grads[0], into, grads[2])  # `into` itself: already accumulated
 
 
 class _LinearActivation(Function):
     """act(x @ W^T + b); one subclass per activation (its name a class attribute, so the node
     stores nothing extra). The output is saved as an alias without grad_fn (no reference cycle)."""
     activation = None
+    _accumulates_weight = True
 
     @classmethod
     def forward(cls, ctx, x, weight, bias):
@@ -42,7 +57,9 @@ class _LinearActivation(Function):
     def backward(cls, ctx, g):
         x, weight, y = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return _C.linear_backward(g, x, weight, need[0], need[1], need[2], cls.activation, y)
+        into = weight_grad_into(ctx)
+        grads = _C.linear_backward(g, x, weight, need[0], need[1], need[2], cls.activation, y, into)
+        return grads if into is None else (grads[0], into, grads[2])  # `into` itself: already accumulated
 
 
 class LinearRelu(_LinearActivation):

@@ -4,12 +4,15 @@ Dense keeps Keras's kernel layout (in, out) and runs as one graph node over the 
 forward `_C.linear(x, kernel^T, bias)` (kernel^T is a strided view, no copy), backward
 dx and dbias from `_C.linear_backward` and dkernel = x^T @ dy, computed directly in the (in, out)
 layout so that the optimizer gets a contiguous gradient (by a second `_C.linear_backward` call with
-the roles of x and dy swapped).
+the roles of x and dy swapped). A relu, tanh or sigmoid activation is fused into the forward
+kernel (the GEMM applies it as each output tile is final) and its derivative, taken from the saved
+output, into the same backward node.
 """
 import math
 
 from ... import _C
-from ..._fn.common import Function, _Mode
+from ..._fn.common import Function, _Mode, _saved_output
+from ..._fn.linear import weight_grad_into
 from ...nn import functional as F
 from .. import activations, constraints, initializers, regularizers
 from .base import Layer
@@ -21,18 +24,25 @@ __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape"]
 
 
 class _DenseFunction(Function):
-    """y = x @ kernel + bias; x (..., in), kernel (in, out), bias (out,) or None."""
+    """y = x @ kernel + bias; x (..., in), kernel (in, out), bias (out,) or None. Subclasses fuse an
+    activation (class attribute `activation`, its backward kernel `activation_backward`)."""
+    activation = None
+    activation_backward = None
+    _accumulates_weight = True
 
-    @staticmethod
-    def forward(ctx, x, kernel, bias):
+    @classmethod
+    def forward(cls, ctx, x, kernel, bias):
         weight = _C.transpose(kernel, 0, 1)  # the (out, in) view the linear kernels take; backward reuses it
-        ctx.save_for_backward(x, weight)
+        y = _C.linear(x, weight, bias, cls.activation)
+        ctx.save_for_backward(x, weight, None if cls.activation is None else _saved_output(y))
         ctx.kernel = kernel  # a view of the same memory as weight: weight's in-place check covers it
-        return _C.linear(x, weight, bias)
+        return y
 
-    @staticmethod
-    def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+    @classmethod
+    def backward(cls, ctx, grad):
+        x, weight, y = ctx.saved_tensors
+        if y is not None:
+            grad = cls.activation_backward(grad, y)
         need_x, need_kernel, need_bias = ctx.needs_input_grad
         grad_x = grad_kernel = grad_bias = None
         if need_x or need_bias:
@@ -40,15 +50,49 @@ class _DenseFunction(Function):
         if need_kernel:
             # x^T @ dy in one call: the weight gradient of the linear map dy -> dy @ kernel^T, whose
             # "input" is dy and whose output gradient is x (leading dims flattened inside)
-            grad_kernel = _C.linear_backward(x, grad, ctx.kernel, False, True, False)[1]
+            into = weight_grad_into(ctx)
+            grad_kernel = _C.linear_backward(x, grad, ctx.kernel, False, True, False, None, None, into)[1]
+            if into is not None:
+                grad_kernel = into  # the object itself: the pass sees it as accumulated already
         return grad_x, grad_kernel, grad_bias
 
 
-def dense(x, kernel, bias=None):
-    """x @ kernel + bias with kernel in Keras's (in, out) layout."""
+class _DenseRelu(_DenseFunction):
+    activation = "relu"
+    activation_backward = staticmethod(_C.relu_backward)
+
+
+class _DenseTanh(_DenseFunction):
+    activation = "tanh"
+    activation_backward = staticmethod(_C.tanh_backward)
+
+
+class _DenseSigmoid(_DenseFunction):
+    activation = "sigmoid"
+    activation_backward = staticmethod(_C.sigmoid_backward)
+
+
+_FUSED = {None: _DenseFunction, "relu": _DenseRelu, "tanh": _DenseTanh, "sigmoid": _DenseSigmoid}
+
+
+def _fused_name(fn):
+    """The kernel's name for a Keras activation it fuses (relu as Dense calls it: default arguments),
+    else None. By identity: any other callable, hashable or not, runs on its own."""
+    if fn is activations.relu:
+        return "relu"
+    if fn is activations.tanh:
+        return "tanh"
+    if fn is activations.sigmoid:
+        return "sigmoid"
+    return None
+
+
+def dense(x, kernel, bias=None, activation=None):
+    """activation(x @ kernel + bias) with kernel in Keras's (in, out) layout; activation None or one
+    of "relu", "tanh", "sigmoid"."""
     if _Mode.enabled and (x._requires_grad or kernel._requires_grad or (bias is not None and bias._requires_grad)):
-        return _DenseFunction.apply(x, kernel, bias)
-    return _C.linear(x, _C.transpose(kernel, 0, 1), bias)
+        return _FUSED[activation].apply(x, kernel, bias)
+    return _C.linear(x, _C.transpose(kernel, 0, 1), bias, activation)
 
 
 def activation_name(fn):
@@ -113,9 +157,11 @@ class Dense(_ActivationMixin, Layer):
         self.built = True
 
     def call(self, inputs):
-        out = dense(inputs, self.kernel, self.bias)
         act = self._activation_fn
-        return out if act is None else act(out)
+        fused = _fused_name(act)
+        if act is None or fused is not None:
+            return dense(inputs, self.kernel, self.bias, fused)
+        return act(dense(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
