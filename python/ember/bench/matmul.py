@@ -45,15 +45,9 @@ def _operand(rng, shape, transposed, np_dtype):
     return rng.standard_normal(shape).astype(np_dtype)
 
 
-def _time_product(label, size, a, b, torch, repeat, quick, rounds):
-    """One product A @ B timed in ember, NumPy and PyTorch, alternating in rounds: a result row."""
-    ea, eb = ember.from_numpy(a), ember.from_numpy(b)
-    _validate(label, a, b, ember.matmul(ea, eb).numpy())
-    runs = {"ember": lambda: ember.matmul(ea, eb), "numpy": lambda: a @ b}
-    if torch is not None:
-        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        runs["torch"] = lambda: ta @ tb
-    flops = 2.0 * a.shape[0] * a.shape[1] * b.shape[1]
+def _time_calls(label, size, runs, flops, repeat, quick, rounds):
+    """Calls doing `flops` of work each (runs: library name -> call) timed alternating in rounds:
+    a result row."""
     reps = repeat or (5 if quick else 15 if flops <= 2 * 256 ** 3 else 7 if flops <= 2 * 1024 ** 3 else 5)
     # About 50 ms of warm-up calls (at ~100 GFLOP/s) so that the thread pool is awake again.
     warmup = max(2, int(0.05 / (flops / 1e11)))
@@ -63,7 +57,18 @@ def _time_product(label, size, a, b, torch, repeat, quick, rounds):
             time.sleep(_SETTLE_S)
             samples[name].append(median_time(fn, repeat=reps, warmup=warmup))
     med = {name: sorted(s)[len(s) // 2] for name, s in samples.items()}
-    return row(label, size, "GFLOP/s", flops, med["ember"], med["numpy"], med.get("torch"))
+    return row(label, size, "GFLOP/s", flops, med["ember"], med.get("numpy"), med.get("torch"))
+
+
+def _time_product(label, size, a, b, torch, repeat, quick, rounds):
+    """One product A @ B timed in ember, NumPy and PyTorch, alternating in rounds: a result row."""
+    ea, eb = ember.from_numpy(a), ember.from_numpy(b)
+    _validate(label, a, b, ember.matmul(ea, eb).numpy())
+    runs = {"ember": lambda: ember.matmul(ea, eb), "numpy": lambda: a @ b}
+    if torch is not None:
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        runs["torch"] = lambda: ta @ tb
+    return _time_calls(label, size, runs, 2.0 * a.shape[0] * a.shape[1] * b.shape[1], repeat, quick, rounds)
 
 
 def bench_matmul(sizes=(64, 128, 256, 512, 1024, 2048), repeat=None, quick=False, dtype="float32",
@@ -130,9 +135,31 @@ MLP_PRODUCTS = [
 ]
 
 
+def _time_linear_relu(fused, m, k, n, torch, quick, rounds):
+    """relu(X @ W^T + b) of an MLP hidden layer: ember with the bias and relu in the GEMM's epilogue
+    (fused) or as the linear layer followed by relu; NumPy and PyTorch as users write it."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    ex, ew, eb = ember.from_numpy(x), ember.from_numpy(w), ember.from_numpy(b)
+    C = ember._C
+    call = (lambda: C.linear(ex, ew, eb, "relu")) if fused else (lambda: C.relu(C.linear(ex, ew, eb)))
+    ref = np.maximum(x.astype(np.float64) @ w.T.astype(np.float64) + b, 0)
+    if np.abs(call().numpy() - ref).max() > 1e-3 * (np.abs(ref).max() + 1):
+        raise AssertionError("linear+relu is wrong: not timing it")
+    runs = {"ember": call, "numpy": lambda: np.maximum(x @ w.T + b, 0)}
+    if torch is not None:
+        tx, tw, tb = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
+        runs["torch"] = lambda: torch.relu(torch.nn.functional.linear(tx, tw, tb))
+    label = "mlp linear+relu " + ("fused" if fused else "unfused")
+    return _time_calls(label, f"{m}x{k}x{n}", runs, 2.0 * m * k * n, None, quick, rounds)
+
+
 def bench_matmul_mlp(quick=False, rounds=3):
     """The float32 products of an MLP training step (MLP_PRODUCTS), operands as autograd passes
-    them; size is M x K x N."""
+    them, size M x K x N; then a hidden layer's relu(X @ W^T + b) with ember's epilogue fused and
+    not (the difference is the epilogue's gain)."""
     torch = try_import_torch()
     if quick:
         rounds = 1
@@ -142,6 +169,8 @@ def bench_matmul_mlp(quick=False, rounds=3):
         a = _operand(rng, (m, k), ta, np.float32)
         b = _operand(rng, (k, n), tb, np.float32)
         rows.append(_time_product(f"mlp matmul {label}", f"{m}x{k}x{n}", a, b, torch, None, quick, rounds))
+    for fused in (True, False):
+        rows.append(_time_linear_relu(fused, 128, 512, 512, torch, quick, rounds))
     return rows
 
 
