@@ -42,6 +42,13 @@ const Names& names() {
   return *n;
 }
 
+// The Python type of ember.Tensor, looked up once (pybind11's lookup hashes on every call; types
+// live until interpreter shutdown).
+PyTypeObject* tensor_type_object() {
+  static PyTypeObject* type = reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr());
+  return type;
+}
+
 py::object steal_or_throw(PyObject* p) {
   if (!p) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(p);
@@ -53,7 +60,7 @@ void set_attr(PyObject* obj, PyObject* name, PyObject* value) {
 
 py::object apply_builtin(py::handle cls, py::args args) {
   const Names& n = names();
-  PyTypeObject* tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr());
+  PyTypeObject* tensor_type = tensor_type_object();
   const Py_ssize_t count = (Py_ssize_t)args.size();
 
   bool enabled = true;
@@ -154,7 +161,7 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
                   *s_builtin = intern("_builtin"), *s_grad = intern("grad"),
                   *s_accumulates = intern("_accumulates_weight"), *s_into = intern("_weight_grad_into");
   const Names& n = names();
-  PyTypeObject* tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr());
+  PyTypeObject* tensor_type = tensor_type_object();
   py::object retain_hook = helpers.attr("_retain_hook"), bad_shape = helpers.attr("_bad_grad_shape"),
              accumulate = helpers.attr("_accumulate_grad"), not_recorded = helpers.attr("_not_recorded");
 
@@ -304,9 +311,79 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
   return py::none();
 }
 
+// ---- saved tensors ------------------------------------------------------------------------------
+//
+// ctx.save_for_backward(*tensors) and ctx.saved_tensors, run once per recorded op and once per node
+// of a backward pass: ctx._saved = tensors, ctx._versions = their storages' version counters (0 for
+// None); saved_tensors returns _saved after checking that no saved tensor was written in place since
+// (and that a backward pass has not freed them). autograd.Function documents the protocol.
+
+PyObject* freed_marker = nullptr;  // autograd._FREED, set once at import
+
+int64_t version_of(PyObject* t, PyTypeObject* tensor_type) {
+  if (Py_TYPE(t) != tensor_type) return 0;
+  return py::handle(t).cast<const Tensor&>().storage->version;
+}
+
+void save_for_backward(py::handle ctx, py::args tensors) {
+  static PyObject *s_saved = intern("_saved"), *s_versions = intern("_versions");
+  PyTypeObject* tensor_type = tensor_type_object();
+  const Py_ssize_t count = PyTuple_GET_SIZE(tensors.ptr());
+  py::tuple versions(count);
+  for (Py_ssize_t i = 0; i < count; ++i)
+    PyTuple_SET_ITEM(versions.ptr(), i, PyLong_FromLongLong(version_of(PyTuple_GET_ITEM(tensors.ptr(), i), tensor_type)));
+  set_attr(ctx.ptr(), s_saved, tensors.ptr());
+  set_attr(ctx.ptr(), s_versions, versions.ptr());
+}
+
+py::object saved_tensors(py::handle ctx) {
+  static PyObject *s_saved = intern("_saved"), *s_versions = intern("_versions");
+  PyTypeObject* tensor_type = tensor_type_object();
+  py::object saved = steal_or_throw(PyObject_GetAttr(ctx.ptr(), s_saved));
+  const std::string name = Py_TYPE(ctx.ptr())->tp_name;
+  if (saved.ptr() == freed_marker) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    (name + ": trying to backward through the graph a second time (or to use saved tensors after "
+                            "they were freed); pass retain_graph=True to the first backward() if you need to "
+                            "backward twice").c_str());
+    throw py::error_already_set();
+  }
+  py::object versions = steal_or_throw(PyObject_GetAttr(ctx.ptr(), s_versions));
+  if (!PyTuple_Check(saved.ptr()) || !PyTuple_Check(versions.ptr()) ||
+      PyTuple_GET_SIZE(saved.ptr()) != PyTuple_GET_SIZE(versions.ptr()))
+    throw py::type_error(name + ": _saved and _versions do not match; save tensors with ctx.save_for_backward()");
+  for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(saved.ptr()); ++i) {
+    PyObject* t = PyTuple_GET_ITEM(saved.ptr(), i);
+    if (Py_TYPE(t) != tensor_type) continue;
+    const int64_t want = PyLong_AsLongLong(PyTuple_GET_ITEM(versions.ptr(), i));
+    const Tensor& tensor = py::handle(t).cast<const Tensor&>();
+    if (tensor.storage->version != want) {
+      const std::string shape = py::str(py::handle(t).attr("shape"));
+      PyErr_SetString(PyExc_RuntimeError,
+                      (name + ": one of the tensors needed for gradient computation has been modified by an in-place "
+                              "operation: a tensor of shape " + shape + " is at version " +
+                       std::to_string(tensor.storage->version) + "; expected version " + std::to_string(want) +
+                       ". Use an out-of-place operation (e.g. y = y * 2 instead of y.mul_(2)) or .clone() the "
+                       "tensor before changing it").c_str());
+      throw py::error_already_set();
+    }
+  }
+  return saved;
+}
+
 }  // namespace
 
 void bind_autograd(py::module_& m) {
+  m.def("_set_freed_marker", [](py::object marker) {
+    Py_XDECREF(freed_marker);
+    freed_marker = marker.release().ptr();
+  }, "Tells saved_tensors which object marks tensors released by a backward pass (autograd._FREED).");
+  // Instance methods (bound like Python functions) and a property getter, for autograd.Function.
+  m.attr("_save_for_backward") = py::reinterpret_steal<py::object>(
+      PyInstanceMethod_New(py::cpp_function(&save_for_backward, py::name("save_for_backward"),
+                                            "Keeps tensors for backward; an in-place change to any of them before "
+                                            "backward raises.").ptr()));
+  m.def("_saved_tensors", &saved_tensors, "ctx.saved_tensors: the saved tensors, checked against in-place writes.");
   m.def("_set_grad_mode_holder", [](py::object holder) {
     Py_XDECREF(grad_mode_holder);
     grad_mode_holder = holder.release().ptr();

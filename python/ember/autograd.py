@@ -101,6 +101,7 @@ class set_grad_enabled(_GradModeContext):
 
 
 _FREED = object()  # marks a node whose saved tensors were released by a backward pass
+_C._set_freed_marker(_FREED)
 
 
 class Function:
@@ -132,27 +133,12 @@ class Function:
     def backward(ctx, grad_output):
         raise NotImplementedError("Function subclasses must define a static backward(ctx, grad_output)")
 
-    def save_for_backward(self, *tensors):
-        """Keeps tensors for backward; an in-place change to any of them before backward raises."""
-        self._saved = tensors
-        self._versions = tuple([t._version if t is not None else 0 for t in tensors])
-
-    @property
-    def saved_tensors(self):
-        saved = self._saved
-        if saved is _FREED:
-            raise RuntimeError(
-                f"{type(self).__name__}: trying to backward through the graph a second time (or to use saved "
-                "tensors after they were freed); pass retain_graph=True to the first backward() if you need "
-                "to backward twice")
-        for t, v in zip(saved, self._versions):
-            if t is not None and t._version != v:
-                raise RuntimeError(
-                    f"{type(self).__name__}: one of the tensors needed for gradient computation has been "
-                    f"modified by an in-place operation: a tensor of shape {t.shape} is at version {t._version}; "
-                    f"expected version {v}. Use an out-of-place operation (e.g. y = y * 2 instead of "
-                    "y.mul_(2)) or .clone() the tensor before changing it")
-        return saved
+    # save_for_backward(*tensors): keeps tensors for backward; an in-place change to any of them
+    # before backward raises. saved_tensors: them, after that check (and after checking that a
+    # backward pass has not released them). Both in C++ (csrc/bindings/autograd.cpp): they run for
+    # every recorded op and every node of a backward pass.
+    save_for_backward = _C._save_for_backward
+    saved_tensors = property(_C._saved_tensors)
 
     @property
     def next_functions(self):

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _C
 from . import _dtype
+from . import autograd as _autograd
 from ._fn import elementwise as _E, reduce as _R, shape as _S
 
 Tensor = _C.Tensor
@@ -124,16 +125,14 @@ class _Methods:
 
     def retain_grad(self):
         """Keeps .grad on this non-leaf tensor after backward()."""
-        from . import autograd
-        autograd.retain_grad(self)
+        _autograd.retain_grad(self)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulates the gradient of this tensor into .grad of every leaf it depends on."""
-        from . import autograd
         if gradient is None and inputs is None and not create_graph and self._grad_fn is not None:
-            autograd._backward_scalar(self, retain_graph)  # the training-loop case, with fewer checks
+            _autograd._backward_scalar(self, retain_graph)  # the training-loop case, with fewer checks
             return
-        autograd.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+        _autograd.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     def detach(self):
         """The same memory, cut out of the graph (requires_grad False)."""

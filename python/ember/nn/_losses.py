@@ -161,8 +161,10 @@ class SmoothL1Loss(_DifferenceLoss):
 
 def _difference_loss(op, function, input, target, reduction, *params):
     _check_reduction(op, reduction)
-    _check_tensors(op, input=input, target=target)
-    _warn_if_broadcast(input, target, stacklevel=4)
+    if type(input) is not Tensor or type(target) is not Tensor:  # the common case without building kwargs
+        _check_tensors(op, input=input, target=target)
+    if input.shape != target.shape:
+        _warn_if_broadcast(input, target, stacklevel=4)
     if needs_grad2(input, target):
         return function.apply(input, target, reduction, *params)
     return function._forward(input, target, reduction, *params)
