@@ -162,8 +162,11 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
                   *s_accumulates = intern("_accumulates_weight"), *s_into = intern("_weight_grad_into");
   const Names& n = names();
   PyTypeObject* tensor_type = tensor_type_object();
-  py::object retain_hook = helpers.attr("_retain_hook"), bad_shape = helpers.attr("_bad_grad_shape"),
-             accumulate = helpers.attr("_accumulate_grad"), not_recorded = helpers.attr("_not_recorded");
+  // The helpers module (autograd) is the same on every call: its functions are looked up once.
+  static const py::handle retain_hook = py::object(helpers.attr("_retain_hook")).release(),
+                          bad_shape = py::object(helpers.attr("_bad_grad_shape")).release(),
+                          accumulate = py::object(helpers.attr("_accumulate_grad")).release(),
+                          not_recorded = py::object(helpers.attr("_not_recorded")).release();
 
   std::unordered_map<PyObject*, py::object> buffers;  // node -> gradient so far
   std::vector<std::pair<py::object, py::object>> leaves;  // (leaf tensor, gradient so far)

@@ -11,7 +11,7 @@ followed by one of those activations, Keras's Dense for its own activation.
 Shapes: x (..., in_features), W (out_features, in_features), b (out_features,) -> (..., out_features).
 """
 from .. import _C
-from .common import Function, Tensor, _Mode, _saved_output
+from .common import Function, Tensor, _Mode
 
 
 def weight_grad_into(ctx):
@@ -50,7 +50,7 @@ class _LinearActivation(Function):
     @classmethod
     def forward(cls, ctx, x, weight, bias):
         y = _C.linear(x, weight, bias, cls.activation)
-        ctx.save_for_backward(x, weight, _saved_output(y))
+        ctx.save_for_backward(x, weight, _C.alias(y))  # _saved_output: an alias without grad_fn
         return y
 
     @classmethod
@@ -94,7 +94,8 @@ def _check(x, weight, bias):
 
 def linear(x, weight, bias=None):
     """x @ weight^T + bias, as torch.nn.functional.linear."""
-    _check(x, weight, bias)
+    if type(x) is not Tensor or type(weight) is not Tensor or (bias is not None and type(bias) is not Tensor):
+        _check(x, weight, bias)  # names what is not a tensor; shapes are checked by the kernel, same words
     if _Mode.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
         return Linear.apply(x, weight, bias)
     return _C.linear(x, weight, bias)
@@ -106,7 +107,8 @@ FUSED_ACTIVATIONS = {"relu": LinearRelu, "tanh": LinearTanh, "sigmoid": LinearSi
 def linear_activation(x, weight, bias, activation):
     """activation(x @ weight^T + bias) in one node, activation one of FUSED_ACTIVATIONS; the same
     values and gradients as linear() followed by the activation op."""
-    _check(x, weight, bias)
+    if type(x) is not Tensor or type(weight) is not Tensor or (bias is not None and type(bias) is not Tensor):
+        _check(x, weight, bias)
     if _Mode.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
         return FUSED_ACTIVATIONS[activation].apply(x, weight, bias)
     return _C.linear(x, weight, bias, activation)
