@@ -74,8 +74,14 @@ def test_label_shapes_and_dtypes(y, dtype):
     np.testing.assert_array_equal(yb, y.astype(dtype))
 
 
-def test_integer_x_becomes_float32_and_float64_tensors_too():
-    (xb, _, _), = epoch(_data.EpochIterator(np.arange(6).reshape(3, 2), op="predict"))
+def test_x_dtypes_integers_stay_exact_floats_become_float32():
+    big = np.array([[0, 2 ** 24 + 1], [3, 2 ** 31 + 7], [5, 6]])  # not representable in float32
+    (xb, _, _), = epoch(_data.EpochIterator(big, op="predict"))
+    assert xb.dtype == np.int64
+    np.testing.assert_array_equal(xb, big)
+    (xb, _, _), = epoch(_data.EpochIterator(np.arange(6, dtype=np.int32).reshape(3, 2), op="predict"))
+    assert xb.dtype == np.int32
+    (xb, _, _), = epoch(_data.EpochIterator(np.array([[True], [False]]), op="predict"))
     assert xb.dtype == np.float32
     (xb, _, _), = epoch(_data.EpochIterator(ember.ones(3, 2, dtype=ember.float64), op="predict"))
     assert xb.dtype == np.float32

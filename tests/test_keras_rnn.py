@@ -589,3 +589,28 @@ def test_bad_input_messages():
         layers.SimpleRNN(2, stateful=True)
     with pytest.warns(UserWarning, match="input_length` is deprecated"):
         layers.Embedding(5, 2, input_length=3)
+
+
+def test_integer_ids_reach_embedding_exactly():
+    """Ids past 2^24 have no exact float32: fit / predict / a direct call keep integer x as integers
+    up to the Embedding (float layers cast integer inputs to their own dtype themselves)."""
+    big = 2 ** 24 + 1  # float32(big) == 2 ** 24
+    model = models.Sequential([layers.Input((1,), dtype="int64"), layers.Embedding(big + 1, 1), layers.Flatten()])
+    table = np.zeros((big + 1, 1), np.float32)
+    table[big] = 7.0
+    model.layers[0].set_weights([table])
+    ids = np.array([[big], [big - 1]])
+    np.testing.assert_array_equal(model.predict(ids, verbose=0), [[7.0], [0.0]])
+    np.testing.assert_array_equal(model(ids).numpy(), [[7.0], [0.0]])
+
+
+def test_integer_x_into_dense_computes_in_float():
+    model = models.Sequential([layers.Input((3,)), layers.Dense(2, activation="relu"), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.array([[1, 2, 3], [4, 5, 6], [-7, 8, 9]])
+    y = np.array([[1.0], [2.0], [3.0]], np.float32)
+    expected = model.predict(x.astype(np.float32), verbose=0)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+    np.testing.assert_array_equal(model(x).numpy(), expected)
+    np.testing.assert_array_equal(model(ember.tensor(x)).numpy(), expected)
+    assert np.isfinite(model.fit(x, y, epochs=2, verbose=0).history["loss"]).all()

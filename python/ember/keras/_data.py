@@ -12,10 +12,11 @@ Two kinds of source:
   batched by a DataLoader(batch_size, shuffle).
 
 dtypes: floats become float32 (ember's default float dtype, Keras's floatx), as Keras casts
-float64 NumPy data. x of integer or bool dtype becomes float32 too, because every ember.keras
-layer computes in float (Keras reaches the same result through type promotion inside Dense).
-Integer labels y stay integers (int64; int32 kept); bool labels become float32 as Keras's losses
-cast them. Sample weights are float32.
+float64 NumPy data. Integer x stays integer (int64; int32 kept): an Embedding reads the ids
+exactly (a float32 id is exact only up to 2^24), and every float layer casts an integer input to its
+own dtype, as Keras's type promotion does inside Dense. Bool x becomes float32. Integer labels y
+stay integers (int64; int32 kept); bool labels become float32 as Keras's losses cast them. Sample
+weights are float32.
 
 Batches are 3-tuples (x, y, sample_weight); y and sample_weight may be None.
 """
@@ -42,7 +43,7 @@ _RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that y
 # ---- conversion of one array-like --------------------------------------------------------------
 def _target_dtype(kind, is_int32, role):
     """The ember dtype that data of NumPy kind `kind` ('b', 'i', 'u', 'f') becomes in `role`."""
-    if role == "y" and kind in "iu":
+    if role in ("x", "y") and kind in "iu":
         return _dtype.int32 if is_int32 else _dtype.int64
     return _dtype.get_default_dtype()
 

@@ -65,8 +65,11 @@ class Model(Layer, Trainer):
             self._init_graph(inputs, outputs)
 
     def _convert_input(self, x):
-        # NumPy floats keep their precision here: the model's first layers cast to their own dtype
-        if type(x) is not Tensor and isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64):
+        # A model passes its inputs on as they are: its first layers cast them to their own dtype
+        # (NumPy floats keep their precision, integer ids stay exact for an Embedding)
+        if type(x) is Tensor:
+            return x
+        if isinstance(x, np.ndarray) and x.dtype.kind in "iuf":
             return _C.from_numpy(np.asarray(x, order="C"))
         return Layer._convert_input(self, x)
 

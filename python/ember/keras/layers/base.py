@@ -406,10 +406,11 @@ class Layer(LayerWeights, Module):
 
     def _convert_input(self, x):
         """Arrays and numbers become ember tensors of the layer's dtype; float tensors of another
-        float dtype are cast to it (Keras's autocast)."""
+        float dtype are cast to it (Keras's autocast), and so are integer and bool tensors (Keras's
+        type promotion: an int input to Dense computes in float)."""
         if type(x) is Tensor:
-            if (self._autocast and x.dtype is not self._dtype and x.dtype.is_floating_point
-                    and self._dtype.is_floating_point):
+            if x.dtype is not self._dtype and self._dtype.is_floating_point and (
+                    (self._autocast and x.dtype.is_floating_point) or not x.dtype.is_floating_point):
                 return x.to(self._dtype)
             return x
         if x is None or isinstance(x, (str, bytes)):
