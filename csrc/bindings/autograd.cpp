@@ -168,48 +168,62 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
                           accumulate = py::object(helpers.attr("_accumulate_grad")).release(),
                           not_recorded = py::object(helpers.attr("_not_recorded")).release();
 
-  std::unordered_map<PyObject*, py::object> buffers;  // node -> gradient so far
+  // One record per node and per leaf reached, found by one hash lookup each (the pass is per training
+  // step: its bookkeeping is part of every step's cost).
+  struct NodeState {
+    py::object buffer;  // gradient so far
+    py::object edges;   // fn._edges
+    int deps = 0;       // edges still to deliver into the node
+    bool seen = false;  // reached by the walk from the roots
+  };
+  struct LeafState {
+    int uses = 0;        // edges (and outputs) reaching the leaf
+    int index = -1;      // its entry in `leaves` once a gradient arrived
+  };
+  std::unordered_map<PyObject*, NodeState> node_state;
+  std::unordered_map<PyObject*, LeafState> leaf_state;
+  node_state.reserve(32);
+  leaf_state.reserve(32);
   std::vector<std::pair<py::object, py::object>> leaves;  // (leaf tensor, gradient so far)
-  std::unordered_map<PyObject*, size_t> leaf_at;
   auto to_leaf = [&](py::handle t, py::handle g) {
-    auto it = leaf_at.find(t.ptr());
-    if (it == leaf_at.end()) {
-      leaf_at.emplace(t.ptr(), leaves.size());
+    LeafState& state = leaf_state[t.ptr()];
+    if (state.index < 0) {
+      state.index = (int)leaves.size();
       leaves.emplace_back(py::reinterpret_borrow<py::object>(t), py::reinterpret_borrow<py::object>(g));
     } else {
-      leaves[it->second].second = add_grads(leaves[it->second].second, g);
+      leaves[state.index].second = add_grads(leaves[state.index].second, g);
     }
   };
-  auto to_node = [&](py::handle node, py::handle g) {
-    auto it = buffers.find(node.ptr());
-    if (it == buffers.end())
-      buffers.emplace(node.ptr(), py::reinterpret_borrow<py::object>(g));
+  auto to_node = [&](NodeState& state, py::handle g) {
+    if (!state.buffer)
+      state.buffer = py::reinterpret_borrow<py::object>(g);
     else
-      it->second = add_grads(it->second, g);
+      state.buffer = add_grads(state.buffer, g);
   };
 
   std::vector<py::object> nodes;  // every node reached, kept alive for the pass
-  std::unordered_map<PyObject*, int> deps;  // edges still to deliver into each node
-  std::vector<PyObject*> roots;
-  std::unordered_map<PyObject*, int> leaf_uses;  // edges (and outputs) reaching each leaf
+  std::vector<PyObject*> stack;
   for (size_t i = 0; i < outputs.size(); ++i) {
     py::object fn = steal_or_throw(PyObject_GetAttr(outputs[i].ptr(), n.grad_fn));
     if (fn.is_none()) {
-      ++leaf_uses[outputs[i].ptr()];
+      ++leaf_state[outputs[i].ptr()].uses;
       to_leaf(outputs[i], grads[i]);
       continue;
     }
-    to_node(fn, grads[i]);
-    roots.push_back(fn.ptr());
-    nodes.push_back(fn);
+    NodeState& state = node_state[fn.ptr()];
+    to_node(state, grads[i]);
+    if (!state.seen) {
+      state.seen = true;
+      stack.push_back(fn.ptr());
+      nodes.push_back(fn);
+    }
   }
   // Dependency counts over the nodes reachable from the roots: edges still to deliver into each.
-  std::unordered_map<PyObject*, py::object> edges_of;
-  std::unordered_set<PyObject*> seen(roots.begin(), roots.end());
-  std::vector<PyObject*> stack(seen.begin(), seen.end());
+  std::vector<PyObject*> walk_order;
   while (!stack.empty()) {
     PyObject* fn = stack.back();
     stack.pop_back();
+    walk_order.push_back(fn);
     py::object edges = steal_or_throw(PyObject_GetAttr(fn, n.edges));
     if (!PyList_Check(edges.ptr()) && !PyTuple_Check(edges.ptr())) not_recorded(py::handle(fn));
     const Py_ssize_t count = PySequence_Fast_GET_SIZE(edges.ptr());
@@ -217,33 +231,34 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
       PyObject* e = PySequence_Fast_GET_ITEM(edges.ptr(), i);
       if (e == Py_None) continue;
       if (Py_TYPE(e) == tensor_type) {
-        ++leaf_uses[e];
+        ++leaf_state[e].uses;
         continue;
       }
-      ++deps[e];
-      if (seen.insert(e).second) {
+      NodeState& state = node_state[e];
+      ++state.deps;
+      if (!state.seen) {
+        state.seen = true;
         nodes.push_back(py::reinterpret_borrow<py::object>(e));
         stack.push_back(e);
       }
     }
-    edges_of.emplace(fn, std::move(edges));
+    node_state[fn].edges = std::move(edges);
   }
 
   std::vector<PyObject*> ready;
-  for (PyObject* r : seen)
-    if (deps.find(r) == deps.end() && buffers.count(r)) ready.push_back(r);
+  for (PyObject* r : walk_order) {
+    const NodeState& state = node_state[r];
+    if (state.deps == 0 && state.buffer) ready.push_back(r);
+  }
   {
     GradModeOff grad_off;
     while (!ready.empty()) {
       PyObject* fn = ready.back();
       ready.pop_back();
-      py::object g;
-      auto it = buffers.find(fn);
-      if (it != buffers.end()) {
-        g = std::move(it->second);
-        buffers.erase(it);
-      }
-      py::object edges = edges_of[fn];
+      NodeState& fn_state = node_state[fn];
+      py::object g = std::move(fn_state.buffer);
+      fn_state.buffer = py::object();
+      py::object edges = fn_state.edges;
       const Py_ssize_t n_edges = PySequence_Fast_GET_SIZE(edges.ptr());
       py::object grads_in;
       py::object into;  // the weight's .grad the node may add into
@@ -253,7 +268,7 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
         py::object flag = steal_or_throw(PyObject_GetAttr(fn, s_accumulates));
         if (flag.ptr() == Py_True) {
           PyObject* w = n_edges >= 2 ? PySequence_Fast_GET_ITEM(edges.ptr(), 1) : Py_None;
-          if (Py_TYPE(w) == tensor_type && leaf_uses[w] == 1) {
+          if (Py_TYPE(w) == tensor_type && leaf_state[w].uses == 1) {
             py::object current = steal_or_throw(PyObject_GetAttr(w, s_grad));
             if (Py_TYPE(current.ptr()) == tensor_type) {
               const Tensor& gt = current.cast<const Tensor&>();
@@ -295,8 +310,9 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
           if (gi != Py_None && !(into && gi == into.ptr())) to_leaf(e, gi);  // else added in place already
           continue;
         }
-        if (gi != Py_None) to_node(e, gi);
-        if (--deps[e] == 0) ready.push_back(e);
+        NodeState& state = node_state[e];
+        if (gi != Py_None) to_node(state, gi);
+        if (--state.deps == 0) ready.push_back(e);
       }
     }
   }
