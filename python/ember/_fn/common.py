@@ -78,4 +78,50 @@ def inplace(x, op, *args):
     if node is not None:
         x._grad_fn = node
         x._requires_grad = True
+        if "_views" in x.__dict__:
+            rebase_views(x)
     return x
+
+
+class AsStridedView(Function):
+    """The history of a view whose base was written in place after the view was taken: the view
+    is the region (shape, strides, storage offset) of the base's new value. Backward scatters the
+    gradient into zeros laid out like the base (broadcast dims of the view summed first)."""
+
+    @staticmethod
+    def backward(ctx, g):
+        bshape, bstrides, boffset = ctx.base_geometry
+        vshape, vstrides, voffset = ctx.view_geometry
+        span = 1
+        for size, stride in zip(bshape, bstrides):
+            if size == 0:
+                span = 0
+                break
+            span += (size - 1) * stride
+        buf = _C.full([span], 0.0, g.dtype, str(g.device))
+        broadcast = [d for d, (size, stride) in enumerate(zip(vshape, vstrides)) if stride == 0 and size > 1]
+        if broadcast:
+            g = _C.sum(g, broadcast, True)
+            vshape = [1 if d in broadcast else size for d, size in enumerate(vshape)]
+        if span:
+            _C.add_(_C.as_strided(buf, list(vshape), list(vstrides), voffset - boffset), g)
+        return _C.as_strided(buf, list(bshape), list(bstrides), 0)
+
+
+def rebase_views(base):
+    """Re-records every live registered view of `base` (just written in place under autograd; views
+    of its views are registered with it too) as a region of the base's new value."""
+    alive = []
+    for ref in base._views:
+        v = ref()
+        if v is None:
+            continue
+        alive.append(ref)
+        node = object.__new__(AsStridedView)
+        node.needs_input_grad = (True,)
+        node._edges = [base._grad_fn]
+        node._shape = v.shape
+        node.base_geometry = (base.shape, base.stride(), base.storage_offset())
+        node.view_geometry = (v.shape, v.stride(), v.storage_offset())
+        v._grad_fn = node
+    base._views = alive

@@ -5,6 +5,7 @@ the gradient back to the input's layout (reshape back, transpose back, sum over 
 scatter into zeros for slices and indexing, adding up repeated positions).
 """
 import builtins
+import weakref
 
 from .. import _C
 from .common import Function, Tensor, _Mode, cast_grad, inplace, meta, needs_grad, sum_to
@@ -14,8 +15,20 @@ def _zeros(shape, like):
     return _C.full(list(shape), 0.0, like.dtype, str(like.device))
 
 
-def _mark_view(out):
+def _mark_view(out, base):
+    """Marks a recorded view and, when the tensor whose memory it views (its base, or the base's own
+    root for a view of a view) is a result of recorded ops, registers it there: an in-place op on
+    that tensor later re-records the view onto its new history (common.rebase_views), as PyTorch
+    does, so that the view's gradient follows the values it now holds."""
     out._grad_view = True
+    root = base.__dict__.get("_view_root", base)
+    if root._grad_fn is not None and out._shares_storage(root):  # (reshape and indexing may copy)
+        out._view_root = root
+        views = root.__dict__.get("_views")
+        if views is None:
+            root._views = [weakref.ref(out)]
+        else:
+            views.append(weakref.ref(out))
     return out
 
 
@@ -285,61 +298,61 @@ class MaskedFill(Function):
 
 def reshape(x, shape):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Reshape.apply(x, shape, _C.reshape))
+        return _mark_view(Reshape.apply(x, shape, _C.reshape), x)
     return _C.reshape(x, shape)
 
 
 def view(x, shape):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Reshape.apply(x, shape, _C.view))
+        return _mark_view(Reshape.apply(x, shape, _C.view), x)
     return _C.view(x, shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Reshape.apply(x, (start_dim, end_dim), lambda t, se: _C.flatten(t, *se)))
+        return _mark_view(Reshape.apply(x, (start_dim, end_dim), lambda t, se: _C.flatten(t, *se)), x)
     return _C.flatten(x, start_dim, end_dim)
 
 
 def squeeze(x, dims=None):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Reshape.apply(x, dims, _C.squeeze))
+        return _mark_view(Reshape.apply(x, dims, _C.squeeze), x)
     return _C.squeeze(x, dims)
 
 
 def unsqueeze(x, dim):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Reshape.apply(x, dim, _C.unsqueeze))
+        return _mark_view(Reshape.apply(x, dim, _C.unsqueeze), x)
     return _C.unsqueeze(x, dim)
 
 
 def transpose(x, dim0, dim1):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Transpose.apply(x, dim0, dim1))
+        return _mark_view(Transpose.apply(x, dim0, dim1), x)
     return _C.transpose(x, dim0, dim1)
 
 
 def permute(x, dims):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Permute.apply(x, dims))
+        return _mark_view(Permute.apply(x, dims), x)
     return _C.permute(x, dims)
 
 
 def expand(x, shape):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Expand.apply(x, shape, _C.expand))
+        return _mark_view(Expand.apply(x, shape, _C.expand), x)
     return _C.expand(x, shape)
 
 
 def broadcast_to(x, shape):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(Expand.apply(x, shape, _C.broadcast_to))
+        return _mark_view(Expand.apply(x, shape, _C.broadcast_to), x)
     return _C.broadcast_to(x, shape)
 
 
 def getitem(x, index):
     if _Mode.enabled and type(x) is Tensor and x._requires_grad:
-        return _mark_view(GetItem.apply(x, index))
+        return _mark_view(GetItem.apply(x, index), x)
     return _C.getitem(x, index)
 
 
