@@ -97,6 +97,17 @@ class Model(Layer, Trainer):
         return None
 
     @property
+    def output_names(self):
+        """The names of the model's outputs (their layers' names; the keys of a dict of outputs), as
+        compile's per-output losses and metrics and the logs use them; None while unknown."""
+        if self._graph is None:
+            return None
+        nested = self._graph["nested_outputs"]
+        if isinstance(nested, dict):
+            return [str(k) for k in nested]
+        return [t.node.layer.name for t in self._graph["outputs"]]
+
+    @property
     def output_activation_name(self):
         """The activation ('softmax', 'sigmoid', ...) that produces the model's (first) output, None
         when it is linear or unknown (a subclassed model's call is not inspected)."""

@@ -19,6 +19,7 @@ import numpy as np
 from .. import _C
 from ..autograd import _backward_scalar, no_grad
 from . import _data
+from . import _outputs
 from . import callbacks as callbacks_module
 from . import losses as losses_module
 from . import metrics as metrics_module
@@ -63,6 +64,8 @@ def _batch_size(x):
 def _numpy(y):
     if isinstance(y, (tuple, list)):
         return type(y)(_numpy(v) for v in y)
+    if isinstance(y, dict):
+        return {k: _numpy(v) for k, v in y.items()}
     return y.numpy()
 
 
@@ -79,19 +82,24 @@ class Trainer:
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Sets the optimizer (a name or an instance), the loss (a name, a Loss or a callable
         (y_true, y_pred) -> scalar tensor) and the metrics (names or Metric instances) that fit and
-        evaluate use. run_eagerly, steps_per_execution, jit_compile and auto_scale_loss are
-        accepted for compatibility: ember always runs eagerly."""
-        if loss_weights is not None:
-            raise NotImplementedError("compile: loss_weights (models with several outputs and losses) is not "
-                                      "supported; combine the outputs into one loss")
+        evaluate use. A model with several outputs takes a loss per output (a list in output order,
+        a dict keyed by output name, or one loss for all), `loss_weights` (list or dict) and metrics
+        per output (a dict, or a list of lists); see keras/_outputs.py. run_eagerly,
+        steps_per_execution, jit_compile and auto_scale_loss are accepted for compatibility: ember
+        always runs eagerly."""
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
-        self._loss_fn = losses_module.get(loss)
-        if self._loss_fn is not None and not isinstance(self._loss_fn, losses_module.Loss):
-            # a function of (y_true, y_pred) giving per-sample values, reduced as Keras does
-            name = loss if isinstance(loss, str) else getattr(self._loss_fn, "__name__", None)
-            self._loss_fn = losses_module.LossFunctionWrapper(self._loss_fn, name=name)
-        self._compile_args = dict(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics)
+        self._compile_args = dict(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
+                                  loss_weights=loss_weights)
+        self._output_metrics = None  # [(log name, metric, output index, weighted)] once outputs resolve
+        self._output_trackers = []
+        if _outputs.is_structured_compile(loss, loss_weights, metrics, weighted_metrics):
+            # per-output losses or metrics: resolved against the outputs on the first batch
+            self._loss_fn = self._output_losses()
+            self._compiled_metrics, self._weighted = [], []
+            self.compiled = True
+            return
+        self._loss_fn = _make_loss(loss)
         self._compiled_metrics = [metrics_module.get(m, loss=self._loss_fn) for m in _as_list(metrics, "metrics")]
         self._compiled_metrics += [metrics_module.get(m, loss=self._loss_fn)
                                    for m in _as_list(weighted_metrics, "weighted_metrics")]
@@ -100,6 +108,29 @@ class Trainer:
         self.compiled = True
         self._warn_if_logits_meet_probabilities()
 
+    def _output_losses(self):
+        args = self._compile_args
+        return _outputs.OutputLosses(args["loss"], args["loss_weights"], _make_loss,
+                                     lambda: getattr(self, "output_names", None))
+
+    def _resolve_outputs(self, y_pred):
+        """On the first batch whose prediction is a structure (several outputs) or after a structured
+        compile: the per-output losses, metrics and log trackers."""
+        if not isinstance(self._loss_fn, _outputs.OutputLosses):
+            self._loss_fn = self._output_losses()
+        losses = self._loss_fn
+        if losses.names is None:
+            losses.resolve(_outputs.split_outputs(y_pred, getattr(self, "output_names", None))[1])
+        args = self._compile_args
+        self._output_metrics = _outputs.output_metrics(
+            args["metrics"], args["weighted_metrics"], losses.names, losses.fns,
+            lambda m, loss: metrics_module.get(m, loss=loss))
+        self._compiled_metrics = [metric for _, metric, _, _ in self._output_metrics]
+        self._weighted = [weighted for _, _, _, weighted in self._output_metrics]
+        multi = len(losses.names) > 1
+        self._output_trackers = [(f"{name}_loss", i, _MeanTracker()) for i, name in enumerate(losses.names)
+                                 if multi and losses.fns[i] is not None]
+
     def get_compile_config(self):
         """What compile() was given, serialized (saved with the model by save())."""
         if not self.compiled:
@@ -107,20 +138,39 @@ class Trainer:
         args = self._compile_args
 
         def metric_list(values):
-            return [m if isinstance(m, str) else metrics_module.serialize(m) for m in _as_list(values, "metrics")]
+            if isinstance(values, dict):
+                return {k: metric_list(v) for k, v in values.items()}
+            if not isinstance(values, (list, tuple)):
+                values = [] if values is None else [values]
+            return [metric_list(m) if isinstance(m, (list, tuple, dict)) else
+                    m if isinstance(m, str) or m is None else metrics_module.serialize(metrics_module.get(m))
+                    for m in values]
         loss = args["loss"]
-        return {"optimizer": optimizers_module.serialize(self.optimizer),
-                "loss": loss if isinstance(loss, str) or loss is None else losses_module.serialize(self._loss_fn),
-                "metrics": metric_list(args["metrics"]), "weighted_metrics": metric_list(args["weighted_metrics"])}
+        if isinstance(self._loss_fn, _outputs.OutputLosses) or isinstance(loss, (list, tuple, dict)):
+            loss_config = self._output_losses().serialize(losses_module.serialize)
+        else:
+            loss_config = loss if isinstance(loss, str) or loss is None else losses_module.serialize(self._loss_fn)
+        config = {"optimizer": optimizers_module.serialize(self.optimizer), "loss": loss_config,
+                  "metrics": metric_list(args["metrics"]), "weighted_metrics": metric_list(args["weighted_metrics"])}
+        if args.get("loss_weights") is not None:
+            config["loss_weights"] = args["loss_weights"]
+        return config
 
     def compile_from_config(self, config):
         """compile() from what get_compile_config() returned (fresh optimizer state)."""
+        def restore(value, deserialize):
+            """Names and None as they are, serialized objects deserialized, through lists and
+            per-output dicts."""
+            if isinstance(value, list):
+                return [restore(v, deserialize) for v in value]
+            if isinstance(value, dict) and "class_name" not in value:
+                return {k: restore(v, deserialize) for k, v in value.items()}
+            return value if isinstance(value, (str, type(None))) else deserialize(value)
         self.compile(optimizer=optimizers_module.deserialize(config["optimizer"]),
-                     loss=config["loss"] if isinstance(config["loss"], (str, type(None)))
-                     else losses_module.deserialize(config["loss"]),
-                     metrics=[m if isinstance(m, str) else metrics_module.deserialize(m) for m in config["metrics"]],
-                     weighted_metrics=[m if isinstance(m, str) else metrics_module.deserialize(m)
-                                       for m in config.get("weighted_metrics", [])])
+                     loss=restore(config["loss"], losses_module.deserialize),
+                     metrics=restore(config["metrics"], metrics_module.deserialize),
+                     weighted_metrics=restore(config.get("weighted_metrics", []), metrics_module.deserialize),
+                     loss_weights=config.get("loss_weights"))
 
     def _warn_if_logits_meet_probabilities(self):
         """Keras's warning when a loss expecting logits follows a softmax or sigmoid output."""
@@ -147,6 +197,10 @@ class Trainer:
 
     @property
     def metrics_names(self):
+        """The names evaluate() returns values for, in order (as the logs name them)."""
+        if self._output_metrics is not None:
+            return (["loss"] + [name for name, _, _ in self._output_trackers]
+                    + [name for name, _, _, _ in self._output_metrics])
         return ["loss"] + [m.name for m in self.metrics]
 
     # ---- one batch ----------------------------------------------------------------------------------------
@@ -187,6 +241,9 @@ class Trainer:
                 params = tuple(self.trainable_weights)
             if penalties_version != ctx.version:
                 penalized, penalties_version = self._may_record_losses(), ctx.version
+            if self._output_metrics is None and (type(y_pred) is not Tensor or
+                                                 isinstance(self._loss_fn, _outputs.OutputLosses)):
+                self._resolve_outputs(y_pred)
             loss = self._loss_fn(y, y_pred) if sample_weight is None \
                 else self._loss_fn(y, y_pred, sample_weight=sample_weight)
             if penalized:
@@ -205,10 +262,20 @@ class Trainer:
     def _test_batch(self, x, y, sample_weight):
         with no_grad():
             y_pred = self(x, training=False)
+            if self._output_metrics is None and (type(y_pred) is not Tensor or
+                                                 isinstance(self._loss_fn, _outputs.OutputLosses)):
+                self._resolve_outputs(y_pred)
             return self._loss_value(y, y_pred, sample_weight).item(), y_pred
 
     def _update_metrics(self, y, y_pred, sample_weight):
+        if self._output_trackers:
+            n = _batch_size_of_prediction(y_pred)
+            for (_, i, tracker) in self._output_trackers:
+                tracker.update(self._loss_fn.last[i], n)
         if not self._compiled_metrics:
+            return
+        if self._output_metrics is not None:
+            self._update_output_metrics(y, y_pred, sample_weight)
             return
         mask = getattr(y_pred, "_keras_mask", None)
         y_pred = y_pred.detach()
@@ -220,8 +287,30 @@ class Trainer:
             else:
                 metric.update_state(y, y_pred)
 
+    def _update_output_metrics(self, y, y_pred, sample_weight):
+        losses = self._loss_fn
+        preds, _ = _outputs.split_outputs(y_pred, losses.names)
+        ys = losses.targets(y, "y", "fit")
+        sws = losses.targets(sample_weight, "sample_weight", "fit")
+        for _, metric, i, weighted in self._output_metrics:
+            pred = preds[i]
+            mask = getattr(pred, "_keras_mask", None)
+            pred = pred.detach()
+            if mask is not None:
+                pred._keras_mask = mask
+            if weighted and sws[i] is not None:
+                metric.update_state(ys[i], pred, sample_weight=sws[i])
+            else:
+                metric.update_state(ys[i], pred)
+
     def _logs(self, tracker, prefix=""):
         logs = {prefix + "loss": tracker.result()}
+        for name, _, output_tracker in self._output_trackers:
+            logs[prefix + name] = output_tracker.result()
+        if self._output_metrics is not None:
+            for name, metric, _, _ in self._output_metrics:
+                logs[prefix + name] = float(metric.result())
+            return logs
         for metric in self._compiled_metrics:
             logs[prefix + metric.name] = float(metric.result())
         return logs
@@ -229,6 +318,7 @@ class Trainer:
     def _reset_metrics(self):
         for metric in self._compiled_metrics:
             metric.reset_state()
+        self._output_trackers = [(name, i, _MeanTracker()) for name, i, _ in self._output_trackers]
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; the loss (and metrics) of that batch."""
@@ -261,7 +351,10 @@ class Trainer:
     def _result(self, logs, return_dict):
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[m.name] for m in self._compiled_metrics]
+        if self._output_metrics is not None:
+            values = [logs[name] for name in self.metrics_names]
+        else:
+            values = [logs["loss"]] + [logs[m.name] for m in self._compiled_metrics]
         return values[0] if len(values) == 1 else values
 
     # ---- fit ----------------------------------------------------------------------------------------------
@@ -294,7 +387,7 @@ class Trainer:
                     cbl.on_train_batch_begin(step)
                 loss, y_pred = train_step(xb, yb, swb)
                 tracker.update(loss, xb.shape[0] if type(xb) is Tensor else _batch_size(xb))
-                if self._compiled_metrics:
+                if self._compiled_metrics or self._output_trackers:
                     self._update_metrics(yb, y_pred, swb)
                 seen += 1
                 if batch_hooks:
@@ -351,7 +444,7 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for x, batch by batch, as one NumPy array (a list of arrays for a
-        model with several outputs)."""
+        model with several outputs, a dict for a dict of outputs)."""
         it = _data.EpochIterator(x, batch_size=batch_size or 32, steps_per_epoch=steps, op="predict")
         cbl = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=it.num_batches)
@@ -371,7 +464,24 @@ class Trainer:
             raise ValueError("predict: the input yielded no batches")
         if isinstance(outputs[0], (tuple, list)):
             return [np.concatenate(parts) for parts in zip(*outputs)]
+        if isinstance(outputs[0], dict):
+            return {k: np.concatenate([out[k] for out in outputs]) for k in outputs[0]}
         return np.concatenate(outputs)
+
+
+def _make_loss(identifier):
+    """The compiled form of a loss identifier: a Loss, functions of (y_true, y_pred) giving per-sample
+    values wrapped to reduce as Keras does; None for None."""
+    fn = losses_module.get(identifier)
+    if fn is not None and not isinstance(fn, losses_module.Loss):
+        name = identifier if isinstance(identifier, str) else getattr(fn, "__name__", None)
+        fn = losses_module.LossFunctionWrapper(fn, name=name)
+    return fn
+
+
+def _batch_size_of_prediction(y_pred):
+    first = y_pred if type(y_pred) is Tensor else next(iter(y_pred.values() if isinstance(y_pred, dict) else y_pred))
+    return first.shape[0]
 
 
 def _as_list(value, name):
