@@ -97,3 +97,51 @@ def test_fused_errors_name_the_linear_layer():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
     with pytest.raises(ValueError, match=r"linear: input has 5 features \(shape \(2, 5\)\) but weight expects 3"):
         model(ember.zeros(2, 5))
+
+
+@pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                  dict(kernel_size=2, stride=1, dilation=2), dict(kernel_size=3, ceil_mode=True)])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_relu_then_maxpool_matches_module_by_module(pool, inplace):
+    ember.manual_seed(5)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(inplace=inplace), nn.MaxPool2d(**pool), nn.Flatten(),
+                          nn.Linear(3 * _pooled(7, pool) ** 2, 2))
+    x = np.random.default_rng(6).standard_normal((2, 2, 9, 9)).astype(np.float32)
+    x[0, :, :4, :4] = -1.0  # whole windows of negatives: ties at zero after the relu
+    relu_shapes = []
+    real_relu = container._relu
+    container._relu = lambda t: relu_shapes.append(t.shape) or real_relu(t)
+    try:
+        out_f, gx_f, grads_f, _ = _run(model, x, fused=True)
+    finally:
+        container._relu = real_relu
+    assert relu_shapes == [(2, 3, _pooled(7, pool), _pooled(7, pool))]  # the relu ran after the pooling
+    saved = container._CLASS_FORWARDS
+    container._CLASS_FORWARDS = {}  # nothing counts as plain: every module runs on its own
+    try:
+        out_u, gx_u, grads_u, _ = _run(model, x, fused=True)
+    finally:
+        container._CLASS_FORWARDS = saved
+    assert np.array_equal(out_f, out_u) and np.array_equal(gx_f, gx_u)
+    for a, b in zip(grads_f, grads_u):
+        assert np.array_equal(a, b)
+
+
+def _pooled(size, pool):
+    k, s = pool["kernel_size"], pool.get("stride", pool["kernel_size"])
+    p, d = pool.get("padding", 0), pool.get("dilation", 1)
+    span = size + 2 * p - d * (k - 1) - 1
+    return (-(-span // s) if pool.get("ceil_mode") else span // s) + 1
+
+
+def test_relu_maxpool_with_indices_or_hooks_runs_as_written():
+    ember.manual_seed(7)
+    relu, pool = nn.ReLU(), nn.MaxPool2d(2, return_indices=True)
+    x = ember.randn(1, 1, 4, 4)
+    out, idx = nn.Sequential(relu, pool)(x)
+    ref_out, ref_idx = pool(relu(x))
+    assert np.array_equal(out.numpy(), ref_out.numpy()) and np.array_equal(idx.numpy(), ref_idx.numpy())
+    seen = []
+    relu.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    nn.Sequential(relu, nn.MaxPool2d(2))(x)
+    assert seen == [(1, 1, 4, 4)]

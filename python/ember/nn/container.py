@@ -10,7 +10,9 @@ from collections import abc
 from .. import _C
 from .._fn.linear import linear_activation as _linear_activation
 from .activation import ReLU, Sigmoid, Tanh
+from .functional import relu as _relu
 from .layers import Linear
+from .pooling import MaxPool2d
 from .module import Module, _addindent, _typename
 from .parameter import Parameter
 
@@ -31,14 +33,14 @@ def _no_digits(keys):
 
 
 _FUSABLE = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
-_CLASS_FORWARDS = {cls: cls.forward for cls in (Linear, ReLU, Tanh, Sigmoid)}
+_CLASS_FORWARDS = {cls: cls.forward for cls in (Linear, ReLU, Tanh, Sigmoid, MaxPool2d)}
 
 
 def _plain(module):
     """True when calling the module is exactly its class's forward: no hooks, forward not replaced on
     the instance or the class."""
     return (not module._forward_pre_hooks and not module._forward_hooks and "forward" not in module.__dict__
-            and type(module).forward is _CLASS_FORWARDS[type(module)])
+            and type(module).forward is _CLASS_FORWARDS.get(type(module)))
 
 
 class Sequential(Module):
@@ -116,25 +118,32 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        # A Linear followed by ReLU, Tanh or Sigmoid runs as one fused node (the activation applied
-        # by the GEMM as each output tile is final): the same values and gradients, one call fewer
-        # each way. Only plain modules fuse: exactly those classes, no hooks, forward not replaced.
-        pending = None  # a plain Linear, held back to see what follows it
-        for module in self._modules.values():
-            if pending is not None:
-                act = _FUSABLE.get(type(module))
-                if act is not None and _plain(module):
-                    input = _linear_activation(input, pending.weight, pending.bias, act)
-                    pending = None
+        # Two rewrites that compute the same values and gradients with less work, on plain modules
+        # only (exactly these classes, no hooks, forward not replaced):
+        # - a Linear followed by ReLU, Tanh or Sigmoid runs as one fused node (the activation applied
+        #   by the GEMM as each output tile is final): one call fewer each way;
+        # - ReLU followed by MaxPool2d runs as the pooling then the relu (max and relu commute, and
+        #   the gradient reaches the same element): the relu touches a quarter of the elements.
+        modules = tuple(self._modules.values())
+        n = len(modules)
+        i = 0
+        while i < n:
+            module = modules[i]
+            kind = type(module)
+            if i + 1 < n and (kind is Linear or kind is ReLU) and _plain(module):
+                following = modules[i + 1]
+                if kind is Linear:
+                    act = _FUSABLE.get(type(following))
+                    if act is not None and _plain(following):
+                        input = _linear_activation(input, module.weight, module.bias, act)
+                        i += 2
+                        continue
+                elif type(following) is MaxPool2d and not following.return_indices and _plain(following):
+                    input = _relu(following.forward(input))
+                    i += 2
                     continue
-                input = pending(input)
-                pending = None
-            if type(module) is Linear and _plain(module):
-                pending = module
-                continue
             input = module(input)
-        if pending is not None:
-            input = pending(input)
+            i += 1
         return input
 
 
