@@ -630,3 +630,25 @@ def test_direct_build_gives_the_short_call_path():
     assert layer(ember.ones(4, 3)).shape == (4, 2)
     with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 3"):
         layer(ember.ones(4, 2))
+
+
+def test_integer_inputs_stay_integer_unless_the_layer_computes_in_float():
+    """Keras's rules: a custom layer and Flatten see integer inputs as integers; Dense (and the other
+    float-computing built-ins) cast them to their dtype."""
+    seen = []
+
+    class Probe(layers.Layer):
+        def call(self, inputs):
+            seen.append(inputs.dtype)
+            return inputs
+
+    ids = np.array([[1, 2], [3, 4]])
+    Probe()(ids)
+    Probe()(ember.tensor(ids))
+    assert seen == [ember.int64, ember.int64]
+    assert layers.Flatten()(ids).dtype == ember.int64
+    dense = layers.Dense(1, kernel_initializer="ones")
+    out = dense(ids)
+    assert out.dtype == ember.float32 and out.numpy().tolist() == [[3.0], [7.0]]
+    assert dense(ember.tensor(ids)).dtype == ember.float32
+    assert layers.Dense(1)(np.array([[0.5, 1.5]])).dtype == ember.float32  # float64 NumPy: autocast

@@ -56,6 +56,7 @@ def _call_accepts_mask(cls):
 class Layer(LayerWeights, Module):
     """Base class of layers: create weights in `build(input_shape)` with `add_weight`, compute in
     `call(inputs, training=None)`; call the layer, not `call`."""
+    _casts_integer_input = False  # see _convert_input
     # True for ember's own layers whose call() calls no other layer: their calls skip the call-context
     # bookkeeping (training propagation, loss epochs) that only matters to layers containing layers
     _leaf = False
@@ -405,19 +406,22 @@ class Layer(LayerWeights, Module):
         return outputs
 
     def _convert_input(self, x):
-        """Arrays and numbers become ember tensors of the layer's dtype; float tensors of another
-        float dtype are cast to it (Keras's autocast), and so are integer and bool tensors (Keras's
-        type promotion: an int input to Dense computes in float)."""
+        """Arrays and numbers become ember tensors; floats take the layer's float dtype (Keras's
+        autocast). Integer and bool inputs stay as they are, as in Keras, except in the built-in
+        layers that compute in float (`_casts_integer_input`: Dense, Conv2D, the recurrent, pooling
+        and merge layers, ...), which cast them to their dtype as Keras's type promotion does."""
         if type(x) is Tensor:
-            if x.dtype is not self._dtype and self._dtype.is_floating_point and (
-                    (self._autocast and x.dtype.is_floating_point) or not x.dtype.is_floating_point):
-                return x.to(self._dtype)
-            return x
+            if x.dtype is self._dtype or not self._dtype.is_floating_point:
+                return x
+            if x.dtype.is_floating_point:
+                return x.to(self._dtype) if self._autocast else x
+            return x.to(self._dtype) if self._casts_integer_input else x
         if x is None or isinstance(x, (str, bytes)):
             return x
         if isinstance(x, (np.ndarray, np.generic, numbers.Number)) or hasattr(x, "__array__"):
             arr = np.asarray(x)
-            if arr.dtype.kind in "biuf" and self._dtype.is_floating_point:
+            if self._dtype.is_floating_point and (arr.dtype.kind == "f" or
+                                                  (arr.dtype.kind in "biu" and self._casts_integer_input)):
                 return _C.from_numpy(np.asarray(arr, dtype=_dtype.TO_NUMPY[self._dtype], order="C"))
             return _C.from_numpy(np.asarray(arr, order="C"))
         return x

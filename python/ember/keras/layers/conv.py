@@ -54,6 +54,7 @@ def conv_output_length(size, kernel, padding, stride, dilation=1):
 class Conv2D(_ActivationMixin, Layer):
     """2-d convolution: inputs (batch, H, W, C) (or (batch, C, H, W) with data_format='channels_first')
     -> (batch, OH, OW, filters); kernel (kh, kw, C / groups, filters), bias (filters,)."""
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),

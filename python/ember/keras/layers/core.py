@@ -120,6 +120,7 @@ class _ActivationMixin:
 
 class Dense(_ActivationMixin, Layer):
     """activation(inputs @ kernel + bias): inputs (..., input_dim) -> (..., units); kernel (input_dim, units)."""
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
     supports_masking = True  # an input mask passes on to the output, as in Keras
 
@@ -183,6 +184,7 @@ class Dense(_ActivationMixin, Layer):
 
 class Activation(_ActivationMixin, Layer):
     """Applies an activation function, by name or callable."""
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
     supports_masking = True
 
@@ -207,6 +209,7 @@ class Dropout(Layer):
     1 / (1 - rate); the identity in inference. noise_shape (None entries take the input's size)
     shares one keep/drop decision along the dims where it is 1. Draws come from ember's global
     generator (ember.manual_seed); `seed` is kept for the config only."""
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
     supports_masking = True
 

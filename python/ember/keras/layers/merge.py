@@ -29,6 +29,7 @@ def _as_shape_list(layer, input_shape):
 
 
 class _Merge(Layer):
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
     _min_inputs = 1
     _exact_inputs = None

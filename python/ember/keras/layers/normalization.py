@@ -54,6 +54,7 @@ def _batch_statistics_norm(x, gamma, beta, epsilon, channels_last):
 class BatchNormalization(Layer):
     """Normalises each feature along `axis` (the channels, last by default) by batch statistics in
     training and by their moving averages in inference, then scales by gamma and shifts by beta."""
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",

@@ -47,6 +47,7 @@ def _plan(size, pool, stride):
 
 
 class _Pooling2D(Layer):
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
     _kind = None  # "max" or "avg"
 
@@ -147,6 +148,7 @@ class AveragePooling2D(_Pooling2D):
 
 
 class _GlobalPooling2D(Layer):
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):

@@ -56,6 +56,7 @@ def _kernel_activation(fn):
 class _RNN(Layer):
     """What SimpleRNN, LSTM and GRU share: Keras's RNN arguments, weights, masks, dropout, initial
     states, return_sequences / return_state / go_backwards, and the three ways through a sequence."""
+    _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
     _cell = None   # the kernels' cell: 'rnn', 'lstm', 'gru'
     _gates = None
