@@ -13,8 +13,8 @@ Two kinds of source:
 
 dtypes: floats become float32 (ember's default float dtype, Keras's floatx), as Keras casts
 float64 NumPy data. Integer x stays integer (int64; int32 kept): an Embedding reads the ids
-exactly (a float32 id is exact only up to 2^24), and every float layer casts an integer input to its
-own dtype, as Keras's type promotion does inside Dense. Bool x becomes float32. Integer labels y
+exactly (a float32 id is exact only up to 2^24), and the built-in layers that compute in float
+cast an integer input to their dtype, as Keras's type promotion does inside Dense. Bool x becomes float32. Integer labels y
 stay integers (int64; int32 kept); bool labels become float32 as Keras's losses cast them. Sample
 weights are float32.
 
