@@ -206,3 +206,20 @@ def test_get_names_and_errors():
         metrics.BinaryAccuracy().update_state(np.ones(4), np.ones(4), sample_weight=np.ones(3))
     with pytest.raises(ValueError, match=r"y_true of shape \(4, 2\) does not match y_pred of shape \(4, 3\)"):
         metrics.AUC().update_state(np.ones((4, 2)), np.ones((4, 3)))
+
+
+def test_confusion_metrics_weigh_by_the_prediction_mask():
+    """Precision, Recall and AUC count only the steps the mask of y_pred keeps, as Keras 3 does."""
+    rng = np.random.default_rng(8)
+    y_pred = rng.random((4, 6, 1)).astype(np.float32)
+    y_true = (rng.random((4, 6, 1)) > 0.5).astype(np.float32)
+    keep = rng.random((4, 6)) > 0.4
+    for cls in (metrics.Precision, metrics.Recall, metrics.AUC):
+        masked = ember.tensor(y_pred)
+        masked._keras_mask = ember.tensor(keep)
+        metric, reference, unmasked = cls(), cls(), cls()
+        metric.update_state(y_true, masked)
+        reference.update_state(y_true[keep], y_pred[keep])
+        unmasked.update_state(y_true, y_pred)
+        assert metric.result() == pytest.approx(reference.result())
+        assert metric.result() != pytest.approx(unmasked.result())  # the mask matters here

@@ -9,7 +9,7 @@ buckets at or above it.
 """
 import numpy as np
 
-from .metrics import EPSILON, NEG_INF, Metric, _array, _float_array, _same_rank
+from .metrics import EPSILON, NEG_INF, Metric, _apply_mask, _array, _float_array, _same_rank
 
 __all__ = ["Precision", "Recall", "AUC"]
 
@@ -123,6 +123,8 @@ class _ThresholdMetric(Metric):
         self.true_positives, self.false_positives, self.false_negatives = np.zeros(n), np.zeros(n), np.zeros(n)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        # the mask of y_pred (padding steps) weighs the counts, as in Keras 3
+        sample_weight = _apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None))
         tp, fp, _, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight, top_k=self.top_k,
                                          class_id=self.class_id)
         self.true_positives += tp
@@ -194,6 +196,7 @@ class AUC(Metric):
             (np.zeros(shape) for _ in range(4))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        sample_weight = _apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None))  # as Keras 3
         y_pred = _float_array(y_pred)
         if self._from_logits:
             y_pred = 1 / (1 + np.exp(-y_pred))
