@@ -652,3 +652,23 @@ def test_integer_inputs_stay_integer_unless_the_layer_computes_in_float():
     assert out.dtype == ember.float32 and out.numpy().tolist() == [[3.0], [7.0]]
     assert dense(ember.tensor(ids)).dtype == ember.float32
     assert layers.Dense(1)(np.array([[0.5, 1.5]])).dtype == ember.float32  # float64 NumPy: autocast
+
+
+def test_dropout_seed_gives_its_own_repeatable_stream():
+    x = ember.ones(4, 8)
+    first, second, other = layers.Dropout(0.5, seed=3), layers.Dropout(0.5, seed=3), layers.Dropout(0.5, seed=4)
+    masks = [first(x, training=True).numpy() for _ in range(3)]
+    ember.rand(100)  # draws from the global generator in between change nothing
+    again = [second(x, training=True).numpy() for _ in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(masks, again))
+    assert not np.array_equal(masks[0], masks[1])  # the stream advances call after call
+    assert not np.array_equal(masks[0], other(x, training=True).numpy())
+    assert set(np.unique(masks[0])) <= {0.0, 2.0}
+    shared = [layers.Dropout(0.5, noise_shape=(None, 1), seed=1)(x, training=True).numpy() for _ in range(2)]
+    assert np.array_equal(shared[0], shared[1]) and all((row == row[0]).all() for row in shared[0])
+    xg = ember.ones(4, 8, requires_grad=True)
+    y = layers.Dropout(0.25, seed=9)(xg, training=True)
+    y.sum().backward()
+    assert np.array_equal(xg.grad.numpy(), y.detach().numpy())  # d(sum)/dx is the mask times the scale
+    with pytest.raises(ValueError, match=r"Dropout: seed must be a non-negative int or None, got 1.5"):
+        layers.Dropout(0.5, seed=1.5)

@@ -64,10 +64,12 @@ Tensor clamp_backward(py::handle grad, py::handle x, std::optional<double> min, 
   return run_backward(BackwardOp::Clamp, grad, x, "x", params_of(min ? *min : -INFINITY, max ? *max : INFINITY));
 }
 
-std::pair<Tensor, Tensor> dropout_entry(py::handle x_obj, double p) {
+std::pair<Tensor, Tensor> dropout_entry(py::handle x_obj, double p, std::optional<uint64_t> seed, uint64_t first_block) {
   const Tensor& x = tensor_arg(x_obj, "dropout", "x");
+  std::optional<RandomBlocks> stream;
+  if (seed) stream = RandomBlocks{*seed, first_block};
   py::gil_scoped_release release;
-  return dropout(x, p);
+  return dropout(x, p, stream);
 }
 
 Tensor dropout_backward_entry(py::handle grad, py::handle mask, double p) {
@@ -107,9 +109,11 @@ void bind_activation_backward(py::module_& m) {
   m.def("clamp_backward", &clamp_backward, py::arg("grad"), py::arg("x"), py::arg("min") = py::none(),
         py::arg("max") = py::none(),
         "grad where min <= x <= max (an absent bound always holds), else 0; NaN x gives 0.");
-  m.def("dropout", &dropout_entry, py::arg("x"), py::arg("p") = 0.5,
+  m.def("dropout", &dropout_entry, py::arg("x"), py::arg("p") = 0.5, py::arg("seed") = py::none(),
+        py::arg("first_block") = 0,
         "(out, mask): mask keeps each element with probability 1 - p (a bool tensor from the global "
-        "generator), out = x * mask / (1 - p); p == 1 gives zeros.");
+        "generator, or with seed from blocks first_block, ... of that seed's stream: ceil(numel / 4) "
+        "of them), out = x * mask / (1 - p); p == 1 gives zeros.");
   m.def("dropout_backward", &dropout_backward_entry, py::arg("grad"), py::arg("mask"), py::arg("p"),
         "grad * mask / (1 - p), the gradient of dropout with its saved mask; 0 for p == 1.");
 }

@@ -3,10 +3,12 @@
 // forward saved (its input x, or its output for relu / sigmoid / tanh, or dropout's keep-mask), of
 // the same shape, and returns grad_input as a new contiguous tensor of that shape.
 #pragma once
+#include <optional>
 #include <utility>
 
 #include "core/tensor.h"
 #include "cpu/activation_backward_kernels.h"
+#include "cpu/random.h"
 
 namespace ember {
 
@@ -25,7 +27,9 @@ Tensor activation_backward(BackwardOp op, const Tensor& grad, const Tensor& save
 // (out, mask): mask a bool tensor of x's shape, each element kept with probability 1 - p, drawn
 // from the global Philox stream; out = x * mask / (1 - p) (x * 0 for p == 1). ValueError for p
 // outside [0, 1].
-std::pair<Tensor, Tensor> dropout(const Tensor& x, double p);
+// With `stream`, the mask comes from blocks stream.first_block, ... of stream.seed (ceil(numel / 4)
+// blocks; the caller advances its own counter) instead of the global stream.
+std::pair<Tensor, Tensor> dropout(const Tensor& x, double p, const std::optional<RandomBlocks>& stream = std::nullopt);
 // grad * mask / (1 - p) (grad * 0 for p == 1); mask a bool tensor of grad's shape.
 Tensor dropout_backward(const Tensor& grad, const Tensor& mask, double p);
 

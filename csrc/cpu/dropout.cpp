@@ -5,6 +5,8 @@
 // uniform u = bits * 2^-24 satisfy u < 1 - p. So the mask equals `rand(shape) < 1 - p` drawn at the
 // same point of the stream, each element depends on its block alone (not on the thread count), and
 // every call advances the stream. p == 0 and p == 1 draw nothing (the mask is fixed), as in PyTorch.
+// A caller that keeps its own stream (a Keras Dropout with a seed) passes it instead: the same
+// mapping over blocks first_block, first_block + 1, ... of that seed, the global stream untouched.
 #include <cmath>
 
 #include "core/errors.h"
@@ -33,7 +35,7 @@ void check_float(const Tensor& t, const char* op, const char* arg) {
 uint32_t keep_threshold(double keep_prob) { return (uint32_t)std::ceil(keep_prob * 16777216.0); }
 
 template <class T>
-void dropout_contiguous(const T* x, T* out, bool* mask, int64_t n, double p) {
+void dropout_contiguous(const T* x, T* out, bool* mask, int64_t n, double p, const RandomBlocks* given) {
   const T keep_prob = (T)(1.0 - p);
   if (p == 0.0 || p == 1.0) {
     const bool keep = p == 0.0;
@@ -47,7 +49,7 @@ void dropout_contiguous(const T* x, T* out, bool* mask, int64_t n, double p) {
   }
   const uint32_t threshold = keep_threshold(1.0 - p);
   const int64_t n_blocks = (n + kWordsPerBlock - 1) / kWordsPerBlock;
-  const RandomBlocks stream = reserve_random_blocks((uint64_t)n_blocks);
+  const RandomBlocks stream = given ? *given : reserve_random_blocks((uint64_t)n_blocks);
   parallel_for(0, n_blocks, kElementwiseGrain / kWordsPerBlock, [&](int64_t begin, int64_t end) {
     uint32_t words[kWordsPerBlock];
     for (int64_t block = begin; block < end; ++block) {
@@ -65,7 +67,7 @@ void dropout_contiguous(const T* x, T* out, bool* mask, int64_t n, double p) {
 
 }  // namespace
 
-std::pair<Tensor, Tensor> dropout(const Tensor& x, double p) {
+std::pair<Tensor, Tensor> dropout(const Tensor& x, double p, const std::optional<RandomBlocks>& stream) {
   check_cpu("dropout", x);
   check_probability(p, "dropout");
   check_float(x, "dropout", "x");
@@ -74,7 +76,8 @@ std::pair<Tensor, Tensor> dropout(const Tensor& x, double p) {
   Tensor mask = empty(x.shape, DType::Bool);
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    dropout_contiguous<T>(input.data<T>(), out.data<T>(), mask.data<bool>(), x.numel(), p);
+    dropout_contiguous<T>(input.data<T>(), out.data<T>(), mask.data<bool>(), x.numel(), p,
+                          stream ? &*stream : nullptr);
   });
   return {out, mask};
 }

@@ -711,6 +711,14 @@ def _run_backward(outputs: list, grads: list, retain_graph: bool, freed: typing.
     """
     The backward pass of loss.backward() (autograd._run is the reference, and serves autograd.grad()).
     """
+def _saved_tensors(arg0: typing.Any) -> typing.Any:
+    """
+    ctx.saved_tensors: the saved tensors, checked against in-place writes.
+    """
+def _set_freed_marker(arg0: typing.Any) -> None:
+    """
+    Tells saved_tensors which object marks tensors released by a backward pass (autograd._FREED).
+    """
 def _set_grad_mode_holder(arg0: typing.Any) -> None:
     """
     Tells the C++ fast path where the grad mode lives (autograd._Mode).
@@ -896,9 +904,9 @@ def div_(a: typing.Any, b: typing.Any) -> typing.Any:
     """
     a /= b in place (a must be a float tensor); returns a.
     """
-def dropout(x: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex = 0.5) -> tuple[Tensor, Tensor]:
+def dropout(x: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex = 0.5, seed: typing.SupportsInt | typing.SupportsIndex | None = None, first_block: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[Tensor, Tensor]:
     """
-    (out, mask): mask keeps each element with probability 1 - p (a bool tensor from the global generator), out = x * mask / (1 - p); p == 1 gives zeros.
+    (out, mask): mask keeps each element with probability 1 - p (a bool tensor from the global generator, or with seed from blocks first_block, ... of that seed's stream: ceil(numel / 4) of them), out = x * mask / (1 - p); p == 1 gives zeros.
     """
 def dropout_backward(grad: typing.Any, mask: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """

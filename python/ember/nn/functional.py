@@ -162,8 +162,8 @@ class _DropoutFunction(Function):
     same keep-mask and scale."""
 
     @staticmethod
-    def forward(ctx, x, p):
-        out, mask = _C.dropout(x, p)
+    def forward(ctx, x, p, seed=None, first_block=0):
+        out, mask = _C.dropout(x, p, seed, first_block)
         ctx.save_for_backward(mask)
         ctx.p = p
         return out
@@ -171,7 +171,7 @@ class _DropoutFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
-        return _C.dropout_backward(grad, mask, ctx.p), None
+        return (_C.dropout_backward(grad, mask, ctx.p),) + (None,) * (len(ctx.needs_input_grad) - 1)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -207,8 +207,10 @@ class Activation(_ActivationMixin, Layer):
 class Dropout(Layer):
     """In training, zeroes each input element with probability `rate` and scales the others by
     1 / (1 - rate); the identity in inference. noise_shape (None entries take the input's size)
-    shares one keep/drop decision along the dims where it is 1. Draws come from ember's global
-    generator (ember.manual_seed); `seed` is kept for the config only."""
+    shares one keep/drop decision along the dims where it is 1. Without a seed, draws come from
+    ember's global generator (ember.manual_seed); with `seed`, from the layer's own stream of that
+    seed (as Keras's SeedGenerator), so two layers made with one seed drop the same elements call
+    after call, whatever else draws in between."""
     _casts_integer_input = True  # computes in float: integer inputs are cast (Layer._convert_input)
     _leaf = True
     supports_masking = True
@@ -220,16 +222,38 @@ class Dropout(Layer):
                              f"Received: rate={rate}")
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValueError(f"Dropout: seed must be a non-negative int or None, got {seed!r}")
         self.seed = seed
+        self._next_block = 0  # the layer's position in its seed's stream (4 draws per block)
         self.built = True
+
+    def _stream(self, count):
+        """(seed, first block) for `count` draws from the layer's own stream, advancing it; (None, 0)
+        without a seed (the global generator)."""
+        if self.seed is None:
+            return None, 0
+        first = self._next_block
+        self._next_block += -(-count // 4)
+        return self.seed, first
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
             return inputs
         if self.noise_shape is None:
-            return F.dropout(inputs, self.rate)
+            if self.seed is None:
+                return F.dropout(inputs, self.rate)
+            if not inputs.dtype.is_floating_point:
+                return F.dropout(inputs, self.rate)  # raises the error that names the dtype
+            return F._DropoutFunction.apply(inputs, self.rate, *self._stream(inputs.numel()))
         shape = [inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
-        keep = _C.rand(shape, inputs.dtype, None) >= self.rate
+        if self.seed is None:
+            keep = _C.rand(shape, inputs.dtype, None) >= self.rate
+        else:
+            count = 1
+            for d in shape:
+                count *= d
+            keep = _C.dropout(_C.full(shape, 1.0, inputs.dtype, None), self.rate, *self._stream(count))[1]
         return inputs * (keep.to(inputs.dtype) * (1.0 / (1.0 - self.rate)) if self.rate < 1 else keep.to(inputs.dtype))
 
     def compute_output_shape(self, input_shape):
