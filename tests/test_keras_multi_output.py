@@ -134,7 +134,7 @@ def test_structure_errors():
                                          r"outputs are \['reg', 'cls'\]"):
         model.evaluate(X, [Y_REG, Y_CLS], verbose=0)
     model.compile(optimizer="sgd", loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"})
-    with pytest.raises(ValueError, match=r"the model has 2 outputs \['reg', 'cls'\] but y is one array"):
+    with pytest.raises(ValueError, match=r"evaluate: the model has 2 outputs \['reg', 'cls'\] but y is one array"):
         model.evaluate(X, Y_REG, verbose=0)
     with pytest.raises(ValueError, match=r"class_weight is only supported for a model with a single output"):
         model.fit(X, [Y_REG, Y_CLS], class_weight={0: 1.0}, verbose=0)

@@ -67,8 +67,10 @@ class OutputLosses:
         self.model_names = model_names  # () -> the model's output names, or None
         self.names = self.fns = self.weights = None
         self.last = []
+        self.op = "fit"  # the call its messages name (the trainer sets it: fit, evaluate, ...)
 
-    def resolve(self, names, op="fit"):
+    def resolve(self, names, op=None):
+        op = op or self.op
         self.names = names
         specs = _per_output(self.spec, names, "losses", op)
         self.fns = [None if s is None else self.make_loss(s) for s in specs]
@@ -94,15 +96,15 @@ class OutputLosses:
         preds, names = split_outputs(y_pred, self.model_names())
         if self.names is None:
             self.resolve(names)
-        ys = self.targets(y, "y", "fit")
-        sws = self.targets(sample_weight, "sample_weight", "fit")
+        ys = self.targets(y, "y", self.op)
+        sws = self.targets(sample_weight, "sample_weight", self.op)
         total, last = None, []
         for fn, weight, target, pred, sw in zip(self.fns, self.weights, ys, preds, sws):
             if fn is None:
                 last.append(None)
                 continue
             if target is None:
-                raise ValueError(f"fit: output {names[len(last)]!r} has a loss but no target; pass y for it")
+                raise ValueError(f"{self.op}: output {names[len(last)]!r} has a loss but no target; pass y for it")
             value = fn(target, pred) if sw is None else fn(target, pred, sample_weight=sw)
             last.append(value.item())
             term = value if weight == 1.0 else value * weight

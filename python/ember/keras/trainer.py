@@ -229,6 +229,8 @@ class Trainer:
 
         def train_step(x, y, sample_weight):
             nonlocal params, stack, stack_version, penalties_version, penalized
+            if isinstance(self._loss_fn, _outputs.OutputLosses):
+                self._loss_fn.op = "fit"
             if stack_version != ctx.version:
                 stack, stack_version = self._layers_called_in_turn(), ctx.version
             if stack is not None and type(x) is Tensor:
@@ -260,6 +262,8 @@ class Trainer:
         return train_step
 
     def _test_batch(self, x, y, sample_weight):
+        if isinstance(self._loss_fn, _outputs.OutputLosses):
+            self._loss_fn.op = "evaluate"
         with no_grad():
             y_pred = self(x, training=False)
             if self._output_metrics is None and (type(y_pred) is not Tensor or
@@ -290,8 +294,8 @@ class Trainer:
     def _update_output_metrics(self, y, y_pred, sample_weight):
         losses = self._loss_fn
         preds, _ = _outputs.split_outputs(y_pred, losses.names)
-        ys = losses.targets(y, "y", "fit")
-        sws = losses.targets(sample_weight, "sample_weight", "fit")
+        ys = losses.targets(y, "y", losses.op)
+        sws = losses.targets(sample_weight, "sample_weight", losses.op)
         for _, metric, i, weighted in self._output_metrics:
             pred = preds[i]
             mask = getattr(pred, "_keras_mask", None)
