@@ -585,8 +585,6 @@ def test_bad_input_messages():
         layers.Embedding(0, 3)
     with pytest.raises(TypeError, match="SimpleRNN has no gates"):
         layers.SimpleRNN(2, recurrent_activation="sigmoid")
-    with pytest.raises(NotImplementedError, match="stateful=True is not supported.*initial_state"):
-        layers.SimpleRNN(2, stateful=True)
     with pytest.warns(UserWarning, match="input_length` is deprecated"):
         layers.Embedding(5, 2, input_length=3)
 
@@ -614,3 +612,44 @@ def test_integer_x_into_dense_computes_in_float():
     np.testing.assert_array_equal(model(x).numpy(), expected)
     np.testing.assert_array_equal(model(ember.tensor(x)).numpy(), expected)
     assert np.isfinite(model.fit(x, y, epochs=2, verbose=0).history["loss"]).all()
+
+
+@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU])
+def test_stateful_layer_carries_its_states_between_calls(cls):
+    """Two halves of a sequence through a stateful layer give what the whole sequence gives; after
+    reset_states() it starts from zeros again; the carried states need one batch size."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((4, 10, 3)).astype(np.float32)
+    whole = cls(5, return_sequences=True)
+    whole.build((4, 10, 3))
+    stateful = cls(5, return_sequences=True, stateful=True)
+    stateful.build((4, 10, 3))
+    stateful.set_weights(whole.get_weights())
+    expected = whole(x).numpy()
+    halves = np.concatenate([stateful(x[:, :6]).numpy(), stateful(x[:, 6:]).numpy()], axis=1)
+    np.testing.assert_allclose(halves, expected, rtol=1e-6, atol=1e-6)
+    stateful.reset_states()
+    np.testing.assert_allclose(stateful(x).numpy(), expected, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match=r"carries states for batches of 4 samples but received a batch of 2"):
+        stateful(x[:2])
+    # an explicit initial state wins over the carried one
+    zeros = [np.zeros((4, 5), np.float32)] * (2 if cls is layers.LSTM else 1)
+    np.testing.assert_allclose(stateful(x, initial_state=zeros).numpy(), expected, rtol=1e-6, atol=1e-6)
+    assert stateful.get_config()["stateful"] is True
+    with pytest.raises(AttributeError, match="is not stateful"):
+        whole.reset_states()
+
+
+def test_stateful_model_fit_and_reset_states():
+    model = models.Sequential([layers.Input((5, 2), batch_size=4), layers.LSTM(3, stateful=True), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(13)
+    x, y = rng.standard_normal((8, 5, 2)).astype(np.float32), rng.standard_normal((8, 1)).astype(np.float32)
+    model.fit(x, y, batch_size=4, shuffle=False, epochs=2, verbose=0)
+    carried = model.layers[0]._carried
+    assert carried is not None and carried[0].shape == (4, 3) and not carried[0].requires_grad
+    model.reset_states()
+    assert model.layers[0]._carried is None
+    first = model.predict(x[:4], batch_size=4, verbose=0)
+    model.reset_states()
+    np.testing.assert_array_equal(model.predict(x[:4], batch_size=4, verbose=0), first)

@@ -96,6 +96,12 @@ class Model(Layer, Trainer):
             return self._graph["outputs"][0].node.layer
         return None
 
+    def reset_states(self):
+        """Resets the carried states of every stateful recurrent layer of the model."""
+        for layer in self.modules():  # every layer, inside wrappers and nested models too
+            if layer is not self and getattr(layer, "stateful", False) is True and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     @property
     def output_names(self):
         """The names of the model's outputs (their layers' names; the keys of a dict of outputs), as

@@ -75,10 +75,6 @@ class _RNN(Layer):
         if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"Received an invalid value for argument `units`, expected a positive integer, got "
                              f"{units}.")
-        if stateful:
-            raise NotImplementedError(f"{type(self).__name__}: stateful=True is not supported. To carry the states "
-                                      "from one batch to the next, use return_state=True and pass the returned states "
-                                      "as initial_state= of the next call")
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
                 raise ValueError(f"{type(self).__name__}: `{name}` must be a float between 0 and 1, got {rate!r}")
@@ -101,7 +97,8 @@ class _RNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self._carried = None  # stateful: the final states of the last call (detached), the next call's start
         self.unroll = bool(unroll)  # accepted; the time loop always runs in C++ or step by step
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
@@ -144,6 +141,14 @@ class _RNN(Layer):
         if steps == 0:
             raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) expects a sequence of at least one time '
                              f"step; received input with shape {sequences.shape}")
+        if initial_state is None and self._carried is not None:
+            carried_batch = self._carried[0].shape[0]
+            if carried_batch != batch:
+                raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) is stateful: it carries states for '
+                                 f"batches of {carried_batch} samples but received a batch of {batch}; use one batch "
+                                 "size throughout (batch_size= of Input, and a sample count that the batch size "
+                                 "divides), or call reset_states() first")
+            initial_state = self._carried
         h0, c0 = self._initial_states(initial_state, batch, sequences.dtype)
         mask = self._mask_array(mask, batch, steps)
         input_masks, recurrent_masks = self._dropout_masks(sequences, bool(training))
@@ -153,8 +158,23 @@ class _RNN(Layer):
             if input_masks is not None:
                 sequences = sequences * input_masks.unsqueeze(1)
             sequence, last, states = self._run_fused(sequences, h0, c0, mask)
+        if self.stateful:
+            self._carried = [state.detach() for state in states]
         output = sequence if self.return_sequences else last
         return [output] + states if self.return_state else output
+
+    def reset_states(self, states=None):
+        """A stateful layer's next call starts from zeros again (or from `states`: [h] or [h, c],
+        each (batch, units)), as Keras's reset_states."""
+        if not self.stateful:
+            raise AttributeError(f'Layer "{self.name}" is not stateful; reset_states() applies to layers made with '
+                                 "stateful=True")
+        if states is None:
+            self._carried = None
+            return
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        h, c = self._initial_states(states, self._convert_input(states[0]).shape[0], self._dtype)
+        self._carried = [h] if c is None else [h, c]
 
     def _kernels_compute_it(self):
         return _kernel_activation(self.activation) is not None and (
