@@ -3,7 +3,6 @@
 #include <pybind11/stl.h>
 
 #include "core/errors.h"
-#include "cpu/elementwise.h"
 #include "cpu/linear.h"
 #include "cpu/matmul.h"
 
@@ -45,21 +44,16 @@ void bind_matmul(py::module_& m) {
                            const std::optional<Tensor>& bias, bool bias_per_row,
                            const std::optional<std::string>& activation) {
     const LinearActivation act = linear_activation(activation.value_or(""));
-    OpParams params;
-    cpu::GemmEpilogue epilogue{nullptr, bias_per_row ? 1 : 0, act == LinearActivation::Relu ? 1 : 0, nullptr,
-                               &params};
     Tensor b_contig;
     if (bias) {
       const int64_t want = bias_per_row ? out.shape.at(0) : out.shape.at(1);
       EMBER_CHECK(bias->ndim() == 1 && bias->shape[0] == want && bias->dtype == out.dtype, ValueError,
                   "_matmul_into: bias must be a ", dtype_name(out.dtype), " vector of ", want, " elements");
       b_contig = contiguous(*bias);
-      epilogue.bias = b_contig.raw_data();
     }
-    if (act == LinearActivation::Tanh || act == LinearActivation::Sigmoid)
-      epilogue.activation =
-          elementwise_kernels().unary[(int)(act == LinearActivation::Tanh ? UnaryOp::Tanh : UnaryOp::Sigmoid)]
-                                     [(int)out.dtype];
+    OpParams params;
+    const cpu::GemmEpilogue epilogue =
+        activation_epilogue(act, out.dtype, bias ? b_contig.raw_data() : nullptr, bias_per_row, &params);
     py::gil_scoped_release release;
     matmul_into(a, b, out, accumulate, &epilogue);
   }, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("accumulate"), py::arg("bias") = py::none(),

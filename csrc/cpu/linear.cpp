@@ -85,6 +85,16 @@ LinearActivation linear_activation(const std::string& name) {
                    "to the output)");
 }
 
+cpu::GemmEpilogue activation_epilogue(LinearActivation act, DType dtype, const void* bias, bool bias_per_row,
+                                      OpParams* params) {
+  cpu::GemmEpilogue epilogue{bias, bias_per_row ? 1 : 0, act == LinearActivation::Relu ? 1 : 0, nullptr, params};
+  if (act == LinearActivation::Tanh || act == LinearActivation::Sigmoid) {
+    const UnaryOp op = act == LinearActivation::Tanh ? UnaryOp::Tanh : UnaryOp::Sigmoid;
+    epilogue.activation = elementwise_kernels().unary[(int)op][(int)dtype];
+  }
+  return epilogue;
+}
+
 Tensor linear(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias, const std::string& activation) {
   check_linear(x, weight, bias ? &*bias : nullptr);
   const LinearActivation act = linear_activation(activation);
@@ -94,16 +104,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const std::optional<Tensor>
   Tensor out = empty({rows, out_features}, x.dtype);
   if (out.numel() > 0) {
     OpParams params;
-    cpu::GemmEpilogue epilogue{nullptr, 0, act == LinearActivation::Relu ? 1 : 0, nullptr, &params};
-    Tensor b;
-    if (bias) {
-      b = contiguous(*bias);
-      epilogue.bias = b.raw_data();
-    }
-    if (act == LinearActivation::Tanh || act == LinearActivation::Sigmoid) {
-      const UnaryOp op = act == LinearActivation::Tanh ? UnaryOp::Tanh : UnaryOp::Sigmoid;
-      epilogue.activation = elementwise_kernels().unary[(int)op][(int)x.dtype];
-    }
+    const Tensor b = bias ? contiguous(*bias) : Tensor();
+    const cpu::GemmEpilogue epilogue = activation_epilogue(act, x.dtype, bias ? b.raw_data() : nullptr, false, &params);
     const bool any = bias || act != LinearActivation::None;
     matmul_into(as_matrix(x, rows), transpose(weight, 0, 1), out, false, any ? &epilogue : nullptr);
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "cpu/gemm.h"
 
 namespace ember {
 
@@ -11,6 +12,12 @@ namespace ember {
 // the output, so backward needs no pre-activation copy. "" (or "none") is the identity.
 enum class LinearActivation { None, Relu, Tanh, Sigmoid };
 LinearActivation linear_activation(const std::string& name);  // ValueError for any other name
+
+// The GEMM epilogue (cpu/gemm.h) of `act` for `dtype`: relu in registers, tanh / sigmoid as the
+// elementwise row kernel; `bias` (contiguous data of that dtype, or null) added per column, or per
+// row with bias_per_row; `params` must outlive the product.
+cpu::GemmEpilogue activation_epilogue(LinearActivation act, DType dtype, const void* bias, bool bias_per_row,
+                                      OpParams* params);
 
 // activation(x @ W^T + b).
 Tensor linear(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias,

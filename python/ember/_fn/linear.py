@@ -25,32 +25,16 @@ def weight_grad_into(ctx):
 
 
 class Linear(Function):
-    _accumulates_weight = True
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
-        return _C.linear(x, weight, bias)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, weight = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        into = weight_grad_into(ctx)
-        grads = _C.linear_backward(g, x, weight, need[0], need[1], need[2], None, None, into)
-        return grads if into is None else (grads[0], into, grads[2])  # `into` itself: already accumulated
-
-
-class _LinearActivation(Function):
-    """act(x @ W^T + b); one subclass per activation (its name a class attribute, so the node
-    stores nothing extra). The output is saved as an alias without grad_fn (no reference cycle)."""
+    """x @ W^T + b; the subclasses fuse an activation (class attribute `activation`, so the node
+    stores nothing extra) and save the output for its derivative, as an alias without grad_fn (no
+    reference cycle)."""
     activation = None
     _accumulates_weight = True
 
     @classmethod
     def forward(cls, ctx, x, weight, bias):
         y = _C.linear(x, weight, bias, cls.activation)
-        ctx.save_for_backward(x, weight, _C.alias(y))  # _saved_output: an alias without grad_fn
+        ctx.save_for_backward(x, weight, None if cls.activation is None else _C.alias(y))
         return y
 
     @classmethod
@@ -62,15 +46,15 @@ class _LinearActivation(Function):
         return grads if into is None else (grads[0], into, grads[2])  # `into` itself: already accumulated
 
 
-class LinearRelu(_LinearActivation):
+class LinearRelu(Linear):
     activation = "relu"
 
 
-class LinearTanh(_LinearActivation):
+class LinearTanh(Linear):
     activation = "tanh"
 
 
-class LinearSigmoid(_LinearActivation):
+class LinearSigmoid(Linear):
     activation = "sigmoid"
 
 
@@ -92,23 +76,20 @@ def _check(x, weight, bias):
                          f"{getattr(bias, 'shape', type(bias).__name__)}")
 
 
-def linear(x, weight, bias=None):
-    """x @ weight^T + bias, as torch.nn.functional.linear."""
-    if type(x) is not Tensor or type(weight) is not Tensor or (bias is not None and type(bias) is not Tensor):
-        _check(x, weight, bias)  # names what is not a tensor; shapes are checked by the kernel, same words
-    if _Mode.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        return Linear.apply(x, weight, bias)
-    return _C.linear(x, weight, bias)
-
-
 FUSED_ACTIVATIONS = {"relu": LinearRelu, "tanh": LinearTanh, "sigmoid": LinearSigmoid}
+_NODES = {None: Linear, **FUSED_ACTIVATIONS}
 
 
 def linear_activation(x, weight, bias, activation):
-    """activation(x @ weight^T + bias) in one node, activation one of FUSED_ACTIVATIONS; the same
-    values and gradients as linear() followed by the activation op."""
+    """activation(x @ weight^T + bias) in one node, activation None or one of FUSED_ACTIVATIONS; the
+    same values and gradients as linear() followed by the activation op."""
     if type(x) is not Tensor or type(weight) is not Tensor or (bias is not None and type(bias) is not Tensor):
-        _check(x, weight, bias)
+        _check(x, weight, bias)  # names what is not a tensor; shapes are checked by the kernel, same words
     if _Mode.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        return FUSED_ACTIVATIONS[activation].apply(x, weight, bias)
+        return _NODES[activation].apply(x, weight, bias)
     return _C.linear(x, weight, bias, activation)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight^T + bias, as torch.nn.functional.linear."""
+    return linear_activation(x, weight, bias, None)

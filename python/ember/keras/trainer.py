@@ -113,12 +113,16 @@ class Trainer:
         return _outputs.OutputLosses(args["loss"], args["loss_weights"], _make_loss,
                                      lambda: getattr(self, "output_names", None))
 
-    def _resolve_outputs(self, y_pred):
+    def _resolve_outputs(self, y_pred, op):
         """On the first batch whose prediction is a structure (several outputs) or after a structured
-        compile: the per-output losses, metrics and log trackers."""
+        compile: the per-output losses, metrics and log trackers. Other batches: nothing."""
+        if self._output_metrics is not None or (type(y_pred) is Tensor and
+                                                not isinstance(self._loss_fn, _outputs.OutputLosses)):
+            return
         if not isinstance(self._loss_fn, _outputs.OutputLosses):
             self._loss_fn = self._output_losses()
         losses = self._loss_fn
+        losses.op = op
         if losses.names is None:
             losses.resolve(_outputs.split_outputs(y_pred, getattr(self, "output_names", None))[1])
         args = self._compile_args
@@ -227,10 +231,10 @@ class Trainer:
         stack_version = penalties_version = -1
         penalized = True
 
+        self._name_loss_call("fit")
+
         def train_step(x, y, sample_weight):
             nonlocal params, stack, stack_version, penalties_version, penalized
-            if isinstance(self._loss_fn, _outputs.OutputLosses):
-                self._loss_fn.op = "fit"
             if stack_version != ctx.version:
                 stack, stack_version = self._layers_called_in_turn(), ctx.version
             if stack is not None and type(x) is Tensor:
@@ -243,9 +247,7 @@ class Trainer:
                 params = tuple(self.trainable_weights)
             if penalties_version != ctx.version:
                 penalized, penalties_version = self._may_record_losses(), ctx.version
-            if self._output_metrics is None and (type(y_pred) is not Tensor or
-                                                 isinstance(self._loss_fn, _outputs.OutputLosses)):
-                self._resolve_outputs(y_pred)
+            self._resolve_outputs(y_pred, "fit")
             loss = self._loss_fn(y, y_pred) if sample_weight is None \
                 else self._loss_fn(y, y_pred, sample_weight=sample_weight)
             if penalized:
@@ -261,14 +263,19 @@ class Trainer:
             return loss.item(), y_pred
         return train_step
 
+    def _name_loss_call(self, op):
+        """Names `op` (fit, evaluate) in the messages of a multi-output loss; returns the name it
+        replaces (None for a single loss)."""
+        losses = self._loss_fn
+        if not isinstance(losses, _outputs.OutputLosses):
+            return None
+        previous, losses.op = losses.op, op
+        return previous
+
     def _test_batch(self, x, y, sample_weight):
-        if isinstance(self._loss_fn, _outputs.OutputLosses):
-            self._loss_fn.op = "evaluate"
         with no_grad():
             y_pred = self(x, training=False)
-            if self._output_metrics is None and (type(y_pred) is not Tensor or
-                                                 isinstance(self._loss_fn, _outputs.OutputLosses)):
-                self._resolve_outputs(y_pred)
+            self._resolve_outputs(y_pred, "evaluate")
             return self._loss_value(y, y_pred, sample_weight).item(), y_pred
 
     def _update_metrics(self, y, y_pred, sample_weight):
@@ -281,10 +288,7 @@ class Trainer:
         if self._output_metrics is not None:
             self._update_output_metrics(y, y_pred, sample_weight)
             return
-        mask = getattr(y_pred, "_keras_mask", None)
-        y_pred = y_pred.detach()
-        if mask is not None:
-            y_pred._keras_mask = mask  # the metrics weigh by it, as the loss does
+        y_pred = _detached(y_pred)
         for metric, weighted in zip(self._compiled_metrics, self._weighted):
             if weighted and sample_weight is not None:
                 metric.update_state(y, y_pred, sample_weight=sample_weight)
@@ -297,11 +301,7 @@ class Trainer:
         ys = losses.targets(y, "y", losses.op)
         sws = losses.targets(sample_weight, "sample_weight", losses.op)
         for _, metric, i, weighted in self._output_metrics:
-            pred = preds[i]
-            mask = getattr(pred, "_keras_mask", None)
-            pred = pred.detach()
-            if mask is not None:
-                pred._keras_mask = mask
+            pred = _detached(preds[i])
             if weighted and sws[i] is not None:
                 metric.update_state(ys[i], pred, sample_weight=sws[i])
             else:
@@ -416,6 +416,14 @@ class Trainer:
 
     def _evaluate_iterator(self, it, cbl, prefix=""):
         """Loss and metrics over one pass of `it`, with the test hooks of `cbl` (if any)."""
+        previous = self._name_loss_call("evaluate")
+        try:
+            return self._evaluate_pass(it, cbl, prefix)
+        finally:
+            if previous is not None:
+                self._name_loss_call(previous)
+
+    def _evaluate_pass(self, it, cbl, prefix):
         self._reset_metrics()
         tracker = _MeanTracker()
         batch_hooks = cbl is not None and cbl.needs_batch_hooks("test")
@@ -481,6 +489,15 @@ def _make_loss(identifier):
         name = identifier if isinstance(identifier, str) else getattr(fn, "__name__", None)
         fn = losses_module.LossFunctionWrapper(fn, name=name)
     return fn
+
+
+def _detached(y_pred):
+    """y_pred cut from the graph, keeping its mask (the metrics weigh by it, as the loss does)."""
+    mask = getattr(y_pred, "_keras_mask", None)
+    y_pred = y_pred.detach()
+    if mask is not None:
+        y_pred._keras_mask = mask
+    return y_pred
 
 
 def _batch_size_of_prediction(y_pred):

@@ -250,10 +250,7 @@ class Dropout(Layer):
         if self.seed is None:
             keep = _C.rand(shape, inputs.dtype, None) >= self.rate
         else:
-            count = 1
-            for d in shape:
-                count *= d
-            keep = _C.dropout(_C.full(shape, 1.0, inputs.dtype, None), self.rate, *self._stream(count))[1]
+            keep = _C.dropout(_C.full(shape, 1.0, inputs.dtype, None), self.rate, *self._stream(math.prod(shape)))[1]
         return inputs * (keep.to(inputs.dtype) * (1.0 / (1.0 - self.rate)) if self.rate < 1 else keep.to(inputs.dtype))
 
     def compute_output_shape(self, input_shape):
