@@ -789,3 +789,15 @@ def test_cpp_apply_of_ember_ops_matches_the_python_reference():
     with ember.no_grad():
         out = Linear.apply(x, w, b)
     assert out.grad_fn is None and not out.requires_grad and out.is_leaf
+
+
+def test_rebased_view_central_differences():
+    x = ember.tensor(RNG.uniform(0.5, 2, 6), dtype=F64, requires_grad=True)
+    w = ember.tensor(RNG.uniform(0.5, 2, 6), dtype=F64, requires_grad=True)
+
+    def f(x, w):
+        h = x * x
+        v = h.reshape(2, 3)[:, 1:]
+        h.mul_(w)
+        return v * 3.0
+    assert ember.autograd.gradcheck(f, (x, w))

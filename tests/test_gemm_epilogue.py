@@ -208,3 +208,17 @@ def test_linear_activation_errors():
         _C.linear_backward(ember.zeros(2, 4), x, w, False, True, False, grad_weight=ember.zeros(3, 4))
     with pytest.raises(TypeError, match=r"linear: expected float32 or float64 tensors, got int64"):
         _C.linear(ember.zeros(2, 3, dtype=ember.int64), ember.zeros(4, 3, dtype=ember.int64))
+
+
+@pytest.mark.parametrize("act", [None, "relu", "tanh", "sigmoid"])
+def test_linear_activation_node_central_differences(act):
+    """The fused node's gradients (input, weight, bias) by central differences, in float64, with a
+    non-contiguous input and leading dims."""
+    from ember._fn.linear import linear_activation
+    rng = np.random.default_rng(17)
+    base = ember.from_numpy(rng.standard_normal((2, 5, 14))).requires_grad_()
+    w = ember.from_numpy(rng.standard_normal((3, 7))).requires_grad_()
+    b = ember.from_numpy(rng.standard_normal(3)).requires_grad_()
+    assert not base[:, :, ::2].is_contiguous()
+    # the node reads every other feature of base: a (2, 5, 7) strided input
+    assert ember.autograd.gradcheck(lambda base, w, b: linear_activation(base[:, :, ::2], w, b, act), (base, w, b))
