@@ -47,6 +47,9 @@ CASES_2D = {
     "tiled batch 1": (1, 48, 4, (26, 23), (3, 3), dict(padding=1, stride=(1, 2))),
     # enough channels that channels-first convolutions go through the channels-last kernel
     "many channels": (2, 48, 56, (6, 7), (3, 3), dict(padding=(1, 2), dilation=(1, 2))),
+    # 9-pixel rows: tiles run on across rows; enough channels (forward and input gradient) that the
+    # weight panels are cut into chunks the tiles accumulate over
+    "rows run on, chunked channels": (2, 136, 120, (7, 9), (3, 3), dict(padding=1)),
     # at most 16 output pixels per image: one GEMM over the batch, in several passes when the
     # column buffer of the whole batch would be too large (K = 4608)
     "small images": (5, 6, 7, (5, 5), (3, 3), dict(padding=1, stride=2)),
