@@ -47,6 +47,10 @@ CASES_2D = {
     "tiled batch 1": (1, 48, 4, (26, 23), (3, 3), dict(padding=1, stride=(1, 2))),
     # enough channels that channels-first convolutions go through the channels-last kernel
     "many channels": (2, 48, 56, (6, 7), (3, 3), dict(padding=(1, 2), dilation=(1, 2))),
+    # fewer than 8 input channels per group: weight-gradient tiles mix taps, over a padded band
+    "first layer RGB": (2, 3, 40, (11, 13), (3, 3), dict(padding=1)),
+    "first layer strided dilated": (2, 1, 16, (15, 14), (5, 3), dict(stride=(2, 1), padding=(2, 1), dilation=(1, 2))),
+    "few channels per group": (2, 4, 32, (9, 9), (3, 3), dict(padding=1, groups=2)),
     # 9-pixel rows: tiles run on across rows; enough channels (forward and input gradient) that the
     # weight panels are cut into chunks the tiles accumulate over
     "rows run on, chunked channels": (2, 136, 120, (7, 9), (3, 3), dict(padding=1)),
@@ -244,6 +248,8 @@ def test_capability_paths_agree():
             "         (dict(padding='same'), 1, 6, 9, 9, 4),\n"  # a first layer, an even kernel
             "         (dict(padding=1, groups=10), 10, 10, 6, 6, 3),\n"  # depthwise
             "         (dict(padding=1), 24, 40, 9, 13, 3),\n"  # channels first through transposed bands
+            "         (dict(padding=1), 3, 20, 9, 10, 3),\n"  # weight-gradient tiles mixing taps
+            "         (dict(padding=1, groups=2), 4, 32, 7, 7, 3),\n"
             "         (dict(), 20, 12, 5, 5, 3)]\n"  # small images: one GEMM over the batch
             "for dtype, last in [(d, l) for d in (np.float64, np.float32) for l in (False, True)]:\n"
             "    for kw, c_in, c_out, h, w_, k in cases:\n"

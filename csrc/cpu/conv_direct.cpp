@@ -422,16 +422,20 @@ void conv_direct(const ConvGeometry& g, const T* x, const T* w, const T* bias, T
 }
 
 bool conv_direct_weight_grad_available(const ConvGeometry& g) {
-  return cpu_capability() != CpuCapability::Default && g.in_per_group() >= kWeightGradMinChannels;
+  return cpu_capability() != CpuCapability::Default &&
+         (g.in_per_group() >= kWeightGradMinChannels || g.out_per_group() >= kWeightGradMinChannels);
 }
 
 // The weight gradient's kernel is channels last. Channels first copies each image's input and
 // output gradient rows into channels-last scratch first (a transpose: about a tenth of the
 // kernel's time for 64 channels) and the result back into (C_out, C_in / g, kh, kw) at the end.
+// With fewer than kWeightGradMinChannels input channels per group the kernel's tiles mix taps
+// (ConvDirectWeightGradArgs::mixed) and read a padded channels-last copy of the band's input rows.
 template <class T>
 void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T* grad_w) {
   const DirectKernel<T>& kernel = direct_kernel<T>();
   const bool transpose = !g.channels_last;
+  const bool mixed = g.in_per_group() < kWeightGradMinChannels;
   const double flops = 2.0 * g.batch * g.out_channels * g.out_pixels() * g.patch();
   const int n_threads = conv_threads(flops);
   const int64_t w_elems = g.out_channels * g.patch();
@@ -440,9 +444,12 @@ void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T
   std::vector<T> partial((size_t)(w_elems * n_partial), T(0));
   const int64_t row_bytes = g.out_w * g.out_channels * (int64_t)sizeof(T);
   const int64_t band = std::max<int64_t>(1, kWeightGradBandBytes / std::max<int64_t>(row_bytes, 1));
-  // Channels first: one band's input rows and output gradient rows, transposed.
-  const int64_t in_band = std::min(g.in_h, band_input_rows(g, band)) * g.in_w * g.in_channels;
-  const int64_t scratch = transpose ? in_band + band * g.out_w * g.out_channels : 0;
+  // Channels first: one band's input rows and output gradient rows, transposed; mixed tiles: the
+  // band's padded input rows.
+  const int64_t padded_w = g.in_w + g.pad_left + g.pad_right;
+  const int64_t in_band = mixed ? band_input_rows(g, band) * padded_w * g.in_channels
+                                : std::min(g.in_h, band_input_rows(g, band)) * g.in_w * g.in_channels;
+  const int64_t scratch = transpose ? in_band + band * g.out_w * g.out_channels : mixed ? in_band : 0;
   ScratchPool pool(scratch * (int64_t)sizeof(T), n_threads);
   for_each_image(g.batch, n_threads, [&](int64_t n, int t, const Team& team) {
     T* gw = transpose ? partial.data() + t * w_elems
@@ -460,20 +467,30 @@ void conv_direct_weight_grad(const ConvGeometry& g, const T* x, const T* grad, T
     a.stride_h = g.stride_h, a.stride_w = g.stride_w;
     a.dilation_h = g.dilation_h, a.dilation_w = g.dilation_w;
     a.pad_top = g.pad_top, a.pad_left = g.pad_left;
+    a.mixed = mixed;
+    if (mixed) {  // coordinates in the padded image
+      a.in_h = g.in_h + g.pad_top + g.pad_bottom, a.in_w = padded_w;
+      a.pad_top = a.pad_left = 0;
+    }
     for (int64_t b0 = row0; b0 < row1; b0 += band) {
       a.row0 = b0, a.row1 = std::min(row1, b0 + band);
       const T* rows_in = image;
       const T* rows_grad = image_grad;
       a.in_row0 = a.grad_row0 = 0;
-      if (transpose) {
-        T* x_last = reinterpret_cast<T*>(pool.for_thread(t));
-        T* grad_last = x_last + in_band;
+      T* x_last = reinterpret_cast<T*>(pool.for_thread(t));
+      if (mixed) {
+        pad_rows<T>(g, image, b0 * g.stride_h, band_input_rows(g, a.row1 - b0), x_last, transpose);
+        rows_in = x_last, a.in_row0 = b0 * g.stride_h;
+      } else if (transpose) {
         int64_t in0, in1;
         input_rows(g, a.row0, a.row1, &in0, &in1);
         to_channels_last(image, g.in_channels, g.in_h, g.in_w, in0, in1, x_last);
+        rows_in = x_last, a.in_row0 = in0;
+      }
+      if (transpose) {
+        T* grad_last = x_last + in_band;
         to_channels_last(image_grad, g.out_channels, g.out_h, g.out_w, a.row0, a.row1, grad_last);
-        rows_in = x_last, rows_grad = grad_last;
-        a.in_row0 = in0, a.grad_row0 = a.row0;
+        rows_grad = grad_last, a.grad_row0 = a.row0;
       }
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         a.in = rows_in + grp * g.in_per_group();

@@ -41,6 +41,11 @@ struct ConvDirectArgs {
 // inside the image. The kernel keeps an MR (channels) x NR (output channels) block of dW in
 // registers while it runs over the pixels, broadcasting MR neighbouring channels of one input
 // pixel against NR output-channel gradients of one output pixel, both read in place.
+//
+// With `mixed`, for few channels per group (a first layer's 1 or 3, where tiles of MR channels
+// at one tap would be mostly empty), a tile's rows are instead MR consecutive rows k = t * C / g + c
+// of dW, mixing taps, and `in` is a padded band (pad_top and pad_left 0, in_h and in_w those of
+// the padded image): every tap of every output pixel lies inside it.
 struct ConvDirectWeightGradArgs {
   const void* in;          // input rows (of an (H, W, C) image) at the group's first channel
   const void* grad;        // output gradient rows (of (OH, OW, C_out)) at the group's first channel
@@ -51,6 +56,7 @@ struct ConvDirectWeightGradArgs {
   int64_t out_w, out_channels, grad_channels;  // out_channels of the group; grad_channels: C_out
   int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
   int64_t row0, row1;                  // the band of output rows
+  bool mixed = false;
 };
 
 // Channels first (stride 1): the same sums with the vectors along the output pixels and the

@@ -91,18 +91,19 @@ struct VecF64 {
 };
 
 // Register tile MR x NR: 6 x 2 accumulators + 2 weight vectors + 1 broadcast = 15 of 16 ymm, as
-// in the GEMM's micro-kernel.
+// in the GEMM's micro-kernel; kMR2 and kMR3 are shorter tiles for rows that 6 would pad (see
+// direct() and weight_grad()).
 template <class T>
 struct Blocking;
 template <>
 struct Blocking<float> {
   using Vec = VecF32;
-  static constexpr int kMR = 6, kMR2 = 4, kNR = 16;
+  static constexpr int kMR = 6, kMR2 = 4, kMR3 = 5, kNR = 16;
 };
 template <>
 struct Blocking<double> {
   using Vec = VecF64;
-  static constexpr int kMR = 6, kMR2 = 4, kNR = 8;
+  static constexpr int kMR = 6, kMR2 = 4, kMR3 = 5, kNR = 8;
 };
 
 // Channels first: 6 output channels x 2 vectors of pixels, as the channels-last tile.

@@ -109,18 +109,19 @@ struct VecF64 {
 };
 
 // Register tile MR x NR: 14 x 2 accumulators + 2 weight vectors + 1 broadcast = 31 of 32 zmm, as
-// in the GEMM's micro-kernel.
+// in the GEMM's micro-kernel; kMR2 and kMR3 are shorter tiles for rows that 14 would pad (see
+// direct() and weight_grad()).
 template <class T>
 struct Blocking;
 template <>
 struct Blocking<float> {
   using Vec = VecF32;
-  static constexpr int kMR = 14, kMR2 = 8, kNR = 32;
+  static constexpr int kMR = 14, kMR2 = 8, kMR3 = 9, kNR = 32;
 };
 template <>
 struct Blocking<double> {
   using Vec = VecF64;
-  static constexpr int kMR = 14, kMR2 = 8, kNR = 16;
+  static constexpr int kMR = 14, kMR2 = 8, kMR3 = 9, kNR = 16;
 };
 
 // Channels first: 8 output channels x 3 vectors of pixels = 24 accumulators + 3 input vectors + 1
