@@ -218,10 +218,11 @@ void pad_rows(const ConvGeometry& g, const T* image, int64_t row0, int64_t n_row
 }
 
 // Channels last: `rows` output rows into `out` from `in`, the input rows they read (the first
-// output row's first input row first), each `in_w` pixels long and holding every tap in bounds.
+// output row's first input row first), each `in_w` pixels long and holding every tap in bounds;
+// with `padded_row0` >= 0, `in` is a padded band whose first row is that row of the padded image.
 template <class T>
 void run_band(const ConvGeometry& g, const T* in, int64_t in_w, const PackedWeights<T>& packed,
-              const T* bias, T* out, int64_t rows) {
+              const T* bias, T* out, int64_t rows, int64_t padded_row0 = -1) {
   const int64_t C = g.in_channels, cpg = g.in_per_group(), opg = g.out_per_group();
   std::vector<int64_t> taps(g.taps());
   for (int64_t ky = 0; ky < g.kernel_h; ++ky)
@@ -243,6 +244,10 @@ void run_band(const ConvGeometry& g, const T* in, int64_t in_w, const PackedWeig
     a.rows = rows;
     a.cols = g.out_w;
     a.out_channels = opg;
+    a.tap_rows = g.kernel_h, a.taps_per_row = g.kernel_w;
+    a.row_stride = g.stride_h, a.tap_row_step = g.dilation_h;
+    a.live_row0 = padded_row0 < 0 ? 0 : g.pad_top - padded_row0;
+    a.live_row1 = padded_row0 < 0 ? band_input_rows(g, rows) : g.pad_top + g.in_h - padded_row0;
     direct_kernel<T>().run(&a);
   }
 }
@@ -262,7 +267,8 @@ void direct_rows(const ConvGeometry& g, const T* image, const PackedWeights<T>& 
       pad_rows<T>(g, image, b0 * g.stride_h, band_input_rows(g, rows), buffer);
       in = buffer;
     }
-    run_band<T>(g, in, in_w, packed, bias, out + (b0 - row0) * g.out_w * g.out_channels, rows);
+    run_band<T>(g, in, in_w, packed, bias, out + (b0 - row0) * g.out_w * g.out_channels, rows,
+                pad ? b0 * g.stride_h : -1);
   }
 }
 
@@ -343,7 +349,7 @@ void direct_rows_transposed(const ConvGeometry& g, const T* x, const PackedWeigh
     const int64_t rows = std::min(band, row1 - b0);
     pad_rows<T>(g, image, b0 * g.stride_h, band_input_rows(g, rows), in_band,
                 /*from_channels_first=*/true);
-    run_band<T>(last, in_band, in_w, packed, bias, out_band, rows);
+    run_band<T>(last, in_band, in_w, packed, bias, out_band, rows, b0 * g.stride_h);
     to_channels_first(out_band, g.out_channels, g.out_h, g.out_w, b0, b0 + rows,
                       out + n * g.out_channels * g.out_pixels());
   }

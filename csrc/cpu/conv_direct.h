@@ -33,6 +33,11 @@ struct ConvDirectArgs {
   int64_t out_row;         // from one output row to the next
   int64_t rows, cols;      // output rows in the band, output pixels per row
   int64_t out_channels;    // of the group
+  // The taps are tap_rows x taps_per_row, row by row; output row r of the band reads input rows
+  // r * row_stride + ky * tap_row_step. Input rows outside [live_row0, live_row1) are padding
+  // (zeros): a tile skips the kernel rows that read only those (the input gradient's convolution
+  // of a padded dY has many).
+  int64_t tap_rows, taps_per_row, row_stride, tap_row_step, live_row0, live_row1;
 };
 
 // The weight gradient of one group over a band of output rows of one image:
