@@ -3,7 +3,8 @@
 //
 // out[pixel][co] = bias[co] + sum over taps t and channels c of in[pixel + tap t][c] * W[t][c][co]
 //
-// The kernel reads the input in place: for a tile of MR neighbouring output pixels of one row it
+// The kernel reads the input in place: for a tile of MR output pixels (neighbours in one row, or
+// running on into the next rows when rows are short of a whole number of tiles) it
 // broadcasts each pixel's input channels straight from memory, against packed panels of NR output
 // channels of the weight, and keeps the MR x NR block of the output in registers over every tap and
 // channel. No column buffer is built and nothing of the input is packed, which is where the
