@@ -258,8 +258,8 @@ def test_capabilities_agree_with_generic(tmp_path):
 
 # Each dim swept over 1..70 with the other two fixed at sizes that miss every register tile, then
 # primes past the cache blocks (k past the 256-deep panels, m and n past the row and column
-# blocks), with either operand transposed (the packing reads it in place) or strided, in float32
-# and float64. The script checks every product against float64 with the bound of a length-k dot
+# blocks) and products large enough to be packed with ragged panels, with either operand
+# transposed (the packing reads it in place) or strided, in float32 and float64. The script checks every product against float64 with the bound of a length-k dot
 # product, k * eps * (|A| @ |B|), and prints the worst ratio of error to bound.
 EDGE_SCRIPT = """
 import numpy as np
@@ -268,12 +268,15 @@ rng = np.random.default_rng(7)
 cases = [(m, 37, 45) for m in range(1, 71)] + [(29, k, 33) for k in range(1, 71)]
 cases += [(31, 43, n) for n in range(1, 71)]
 cases += [(13, 257, 17), (67, 263, 71), (521, 131, 19), (19, 131, 1031), (257, 521, 263)]
+cases = [(m, k, n, i % 4) for i, (m, k, n) in enumerate(cases)]
+# Past the unpacked kernels (more than 160^3 multiply-adds): a column-major A and a row-major B
+# with ragged last panels (45 = 3 * 14 + 3 rows, 331 = 10 * 32 + 11 columns) go through packing.
+cases += [(45, 300, 331, 0), (45, 300, 331, 1), (331, 300, 45, 1), (173, 190, 150, 1)]
 worst = 0.0
-for i, (m, k, n) in enumerate(cases):
+for m, k, n, layout in cases:
     for dt in (np.float32, np.float64):
         a = rng.standard_normal((m, k)).astype(dt)
         b = rng.standard_normal((k, n)).astype(dt)
-        layout = i % 4
         ea = ember.from_numpy(np.ascontiguousarray(a.T)).mT if layout == 1 else ember.from_numpy(a)
         eb = ember.from_numpy(np.ascontiguousarray(b.T)).mT if layout == 2 else ember.from_numpy(b)
         if layout == 3:  # every other row and column of a larger array
