@@ -61,6 +61,35 @@ struct VecF32 {
       r[12 + c] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
     }
   }
+
+  // r[q] lane i = src[i * ld + q] for rows i < `rows`, zero for the rest: the load and transpose of
+  // packing. The 4 x 4 blocks are gathered by 128-bit loads into the lanes where the transpose
+  // needs them, leaving two in-lane shuffle steps of the four: half the shuffles of load +
+  // transpose(), which all compete for one port (measured on packing 256 x 256 from rows of 784:
+  // 10.3 -> 5.8 us).
+  static void load_transposed(const float* src, int64_t ld, int rows, Reg (&r)[kWidth]) {
+    Reg x[16];  // x[4b + a] lane l: row 4l + a, columns 4b .. 4b + 3
+    for (int b = 0; b < 4; ++b) {
+      for (int a = 0; a < 4; ++a) {
+        const float* p = src + a * ld + 4 * b;
+        Reg v = a < rows ? _mm512_zextps128_ps512(_mm_loadu_ps(p)) : zero();
+        if (4 + a < rows) v = _mm512_insertf32x4(v, _mm_loadu_ps(p + 4 * ld), 1);
+        if (8 + a < rows) v = _mm512_insertf32x4(v, _mm_loadu_ps(p + 8 * ld), 2);
+        if (12 + a < rows) v = _mm512_insertf32x4(v, _mm_loadu_ps(p + 12 * ld), 3);
+        x[4 * b + a] = v;
+      }
+    }
+    for (int b = 0; b < 4; ++b) {
+      const Reg t0 = _mm512_unpacklo_ps(x[4 * b], x[4 * b + 1]);
+      const Reg t1 = _mm512_unpackhi_ps(x[4 * b], x[4 * b + 1]);
+      const Reg t2 = _mm512_unpacklo_ps(x[4 * b + 2], x[4 * b + 3]);
+      const Reg t3 = _mm512_unpackhi_ps(x[4 * b + 2], x[4 * b + 3]);
+      r[4 * b + 0] = _mm512_shuffle_ps(t0, t2, 0x44);
+      r[4 * b + 1] = _mm512_shuffle_ps(t0, t2, 0xEE);
+      r[4 * b + 2] = _mm512_shuffle_ps(t1, t3, 0x44);
+      r[4 * b + 3] = _mm512_shuffle_ps(t1, t3, 0xEE);
+    }
+  }
 };
 
 struct VecF64 {
