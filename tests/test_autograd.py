@@ -254,6 +254,45 @@ def test_set_grad_enabled_as_call_and_context():
         assert not ember.is_grad_enabled()
 
 
+def test_grad_mode_is_per_thread():
+    # As in PyTorch: a thread inside no_grad (say, evaluating a model) does not stop the recording
+    # of another, and a new thread starts with recording on whatever its parent's mode.
+    import threading
+
+    x = leaf()
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def evaluate():
+        with ember.no_grad():
+            entered.set()
+            release.wait(10)
+            seen["evaluator"] = (x * 2).requires_grad, ember.is_grad_enabled()
+
+    t = threading.Thread(target=evaluate)
+    t.start()
+    try:
+        assert entered.wait(10)
+        y = x * 2  # the other thread is inside no_grad now
+        assert y.requires_grad and ember.is_grad_enabled()
+        y.sum().backward()  # the backward pass switches recording off and back on in this thread only
+        assert values(x.grad).tolist() == [[2.0] * 3] * 2
+    finally:
+        release.set()
+        t.join()
+    assert seen["evaluator"] == (False, False)
+
+    def fresh():
+        seen["fresh"] = (x * 2).requires_grad, ember.is_grad_enabled()
+
+    with ember.no_grad():
+        t = threading.Thread(target=fresh)
+        t.start()
+        t.join()
+        assert not (x * 2).requires_grad
+    assert seen["fresh"] == (True, True)
+
+
 # ---- ember.autograd.grad -------------------------------------------------------------------------
 
 def test_grad_multiple_inputs_and_outputs():
@@ -641,6 +680,39 @@ def test_saved_tensors_are_released_by_backward():
         del h
     assert [name for name, r in refs.items() if r() is not None] == [], "activations outlived backward"
     assert all(loss.grad_fn is not None for loss in losses)
+
+
+def test_save_for_backward_refuses_values_that_are_not_tensors():
+    # As in PyTorch: only tensors (or None) go through save_for_backward, so that each is
+    # version-checked; other values belong on ctx itself.
+    class Scale(Function):
+        @staticmethod
+        def forward(ctx, x, factor):
+            ctx.save_for_backward(x, None, factor)
+            return x * factor
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    with pytest.raises(TypeError, match=r"Scale.save_for_backward can only save tensors.*argument 2 is of type int"):
+        Scale.apply(leaf((3,)), 2)
+
+    class Kept(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, None)
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, g):
+            x, nothing = ctx.saved_tensors
+            assert nothing is None and x.shape == (3,)
+            return g * 3
+
+    x = leaf((3,))
+    Kept.apply(x).sum().backward()
+    assert values(x.grad).tolist() == [3.0, 3.0, 3.0]
 
 
 def test_max_dim_indices_are_version_checked():

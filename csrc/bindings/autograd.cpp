@@ -340,7 +340,7 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
 PyObject* freed_marker = nullptr;  // autograd._FREED, set once at import
 
 int64_t version_of(PyObject* t, PyTypeObject* tensor_type) {
-  if (Py_TYPE(t) != tensor_type) return 0;
+  if (!PyObject_TypeCheck(t, tensor_type)) return 0;
   return py::handle(t).cast<const Tensor&>().storage->version;
 }
 
@@ -348,6 +348,13 @@ void save_for_backward(py::handle ctx, py::args tensors) {
   static PyObject *s_saved = intern("_saved"), *s_versions = intern("_versions");
   PyTypeObject* tensor_type = tensor_type_object();
   const Py_ssize_t count = PyTuple_GET_SIZE(tensors.ptr());
+  for (Py_ssize_t i = 0; i < count; ++i) {
+    PyObject* t = PyTuple_GET_ITEM(tensors.ptr(), i);
+    if (t != Py_None && !PyObject_TypeCheck(t, tensor_type))
+      throw py::type_error(std::string(Py_TYPE(ctx.ptr())->tp_name) +
+                           ".save_for_backward can only save tensors (or None), but argument " + std::to_string(i) +
+                           " is of type " + Py_TYPE(t)->tp_name + "; keep other values as attributes of ctx");
+  }
   py::tuple versions(count);
   for (Py_ssize_t i = 0; i < count; ++i)
     PyTuple_SET_ITEM(versions.ptr(), i, PyLong_FromLongLong(version_of(PyTuple_GET_ITEM(tensors.ptr(), i), tensor_type)));
@@ -373,7 +380,7 @@ py::object saved_tensors(py::handle ctx) {
     throw py::type_error(name + ": _saved and _versions do not match; save tensors with ctx.save_for_backward()");
   for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(saved.ptr()); ++i) {
     PyObject* t = PyTuple_GET_ITEM(saved.ptr(), i);
-    if (Py_TYPE(t) != tensor_type) continue;
+    if (!PyObject_TypeCheck(t, tensor_type)) continue;
     const int64_t want = PyLong_AsLongLong(PyTuple_GET_ITEM(versions.ptr(), i));
     const Tensor& tensor = py::handle(t).cast<const Tensor&>();
     if (tensor.storage->version != want) {

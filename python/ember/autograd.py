@@ -10,6 +10,7 @@ so an in-place write to it between forward and backward raises instead of produc
 """
 import functools
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -24,11 +25,14 @@ __all__ = ["Function", "backward", "grad", "gradcheck", "no_grad", "enable_grad"
            "is_grad_enabled"]
 
 
-class _Mode:
-    """Global grad mode, read on every op (a class attribute: the cheapest global to read)."""
+class _ModeState(threading.local):
+    """Grad mode, read on every op. Per thread, as in PyTorch: `no_grad` in one thread (an
+    evaluation or data thread) leaves recording on in the others, and a new thread starts with
+    recording on (the class attribute, until the thread sets its own)."""
     enabled = True
 
 
+_Mode = _ModeState()
 _C._set_grad_mode_holder(_Mode)  # the C++ fast path of Function.apply reads the mode here
 
 
@@ -72,7 +76,8 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
-    """Stops recording: `with ember.no_grad(): ...` or `@ember.no_grad()` on a function."""
+    """Stops recording: `with ember.no_grad(): ...` or `@ember.no_grad()` on a function. The mode
+    is per thread, as in PyTorch."""
     _mode = False
 
 
