@@ -844,6 +844,24 @@ def test_training_loop_memory_stays_flat_and_graphs_are_freed():
     assert all(p.is_leaf and p.requires_grad for p in params)
 
 
+def test_views_of_a_long_lived_result_do_not_pile_up():
+    # Batches sliced over and over from one recorded result: the result keeps references to its
+    # live views (to re-record them after an in-place write), not to every view ever taken.
+    x = leaf((64, 8))
+    base = x * 2
+    kept = base[0:4]
+    for step in range(5000):
+        batch = base[step % 60:step % 60 + 4]
+        (batch * 1).sum()
+        del batch
+    assert len(base._views) < 100
+    base.mul_(3)  # the view still alive follows the write
+    kept.sum().backward()
+    expected = np.zeros((64, 8))
+    expected[:4] = 6.0
+    assert np.array_equal(values(x.grad), expected)
+
+
 def test_cpp_apply_of_ember_ops_matches_the_python_reference():
     """ember's own ops record through the C++ Function.apply; the Python apply is its reference."""
     from ember._fn.linear import Linear

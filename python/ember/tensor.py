@@ -221,7 +221,7 @@ class _Methods:
                                "use .detach().clone()")
         out = memo[id(self)] = _C.clone(self)
         for key, value in self.__dict__.items():
-            if key not in ("_grad_view", "_views", "_view_root"):
+            if key not in ("_grad_view", "_views", "_views_prune_at", "_view_root"):
                 setattr(out, key, copy.deepcopy(value, memo))
         return out
 

@@ -26,9 +26,14 @@ def _mark_view(out, base):
         out._view_root = root
         views = root.__dict__.get("_views")
         if views is None:
-            root._views = [weakref.ref(out)]
+            root._views = views = [weakref.ref(out)]
         else:
             views.append(weakref.ref(out))
+        # Views taken over and over from one long-lived result (batches sliced from it) would
+        # pile up dead references: drop them whenever the list doubles, amortised O(1) per view.
+        if len(views) >= root.__dict__.get("_views_prune_at", 32):
+            views[:] = [ref for ref in views if ref() is not None]
+            root._views_prune_at = 2 * len(views) + 32
     return out
 
 
