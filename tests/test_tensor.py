@@ -215,6 +215,27 @@ def test_set_num_threads_validates():
     assert ember.get_num_threads() == n
 
 
+def test_set_flush_denormal_flushes_on_every_thread():
+    # 1e-39 is a float32 denormal: with the mode on it reads as zero and results are flushed, on
+    # the calling thread and on the worker threads alike (checked on the bits: the mode also
+    # changes how NumPy compares floats on this thread).
+    tiny = np.float32(1e-39)
+    doubled = (np.full(1, tiny) * np.float32(2)).view(np.uint32)[0]
+    assert doubled != 0
+    x = ember.full([1 << 20], float(tiny))  # enough elements for every thread to take a part
+    threads = ember.get_num_threads()
+    try:
+        ember.set_num_threads(2)
+        assert ember.set_flush_denormal(True) is True
+        assert not (x * 2.0).numpy().view(np.uint32).any()
+        ember.set_num_threads(4)  # a larger team: threads that join get the mode too
+        assert not (x * 2.0).numpy().view(np.uint32).any()
+    finally:
+        assert ember.set_flush_denormal(False) is True
+        ember.set_num_threads(threads)
+    assert ((x * 2.0).numpy().view(np.uint32) == doubled).all()
+
+
 def test_full_and_fill_keep_large_ints_exact():
     big = 2**62 + 3
     assert ember.full((2,), big).tolist() == [big, big]

@@ -35,6 +35,12 @@ PYBIND11_MODULE(_C, m) {
     if (n < 1) throw ember::ValueError(ember::str_cat("set_num_threads: expected a positive count, got ", n));
     ember::set_num_threads(n);
   });
+  m.def("set_flush_denormal", &ember::set_flush_denormal, py::arg("mode"),
+        "set_flush_denormal(mode) -> bool: as torch.set_flush_denormal, treats denormal floats as zero\n"
+        "(inputs and results) on the calling thread and ember's worker threads when mode is True, and\n"
+        "restores IEEE denormals when False. Arithmetic on denormals is many times slower; an optimizer\n"
+        "state decaying into them (Adam's moments on a long run) slows every step. Returns False when the\n"
+        "processor has no such mode (nothing changes).");
 
   ember::bind_tensor(m);
   ember::bind_factory(m);

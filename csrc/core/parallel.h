@@ -12,6 +12,11 @@ int get_num_threads();
 void set_num_threads(int n);
 bool in_parallel_region();
 
+// Flush-to-zero and denormals-are-zero for float arithmetic on the calling thread and on every
+// thread of the pool (threads the pool starts later inherit the calling thread's setting). Returns
+// false, changing nothing, on processors without the SSE control bits.
+bool set_flush_denormal(bool on);
+
 // Splits [begin, end) into at most get_num_threads() contiguous chunks of at least `grain`
 // iterations and calls f(chunk_begin, chunk_end) for each. One chunk runs inline.
 template <class F>

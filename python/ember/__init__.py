@@ -56,6 +56,7 @@ device = _C.device
 dtype = _C.dtype
 get_num_threads = _C.get_num_threads
 set_num_threads = _C.set_num_threads
+set_flush_denormal = _C.set_flush_denormal
 
 __version__ = "0.1.0"
 
@@ -71,7 +72,7 @@ __all__ = [
     "clamp", "clip", "where", "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
     "var", "std", "all", "any", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
     "squeeze", "unsqueeze", "flatten", "broadcast_to", "broadcast_shapes", "cat", "concatenate", "stack",
-    "split", "chunk", "cuda", "get_num_threads", "set_num_threads",
+    "split", "chunk", "cuda", "get_num_threads", "set_num_threads", "set_flush_denormal",
     "index_select", "gather", "scatter_add", "masked_fill", "nonzero", "Generator",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "data", "nn",
     "optim", "utils", "save", "load", "datasets", "keras",
