@@ -258,13 +258,14 @@ ConvGrads conv_backward(const char* op, int spatial, const Tensor& grad, const T
   if (need_weight) out.weight = empty(weight.shape, x.dtype);
   if (need_bias) out.bias = empty({g.out_channels}, x.dtype);
   // The direct kernel (a convolution of dY) and the GEMM of a pointwise convolution write every
-  // element of the input gradient once; col2im adds to it.
+  // element of the input gradient once; col2im adds to it (the small-image path zeroes each image
+  // itself).
   ConvGeometry transposed;
   const bool small = cpu::conv_small_images(g);
   const bool direct_input_grad = !small && need_input && grad.numel() > 0 &&
                                  cpu::conv_direct_available(g) &&
                                  cpu::conv_input_grad_geometry(g, &transposed);
-  if (need_input && !direct_input_grad && !(g.is_pointwise() && grad.numel() > 0))
+  if (need_input && !direct_input_grad && !((g.is_pointwise() || small) && grad.numel() > 0))
     zero_fill(*out.input);
   if (need_weight) zero_fill(*out.weight);
   const Tensor gc = contiguous(grad);

@@ -223,7 +223,8 @@ void conv_backward(const ConvGeometry& g, const T* grad, const T* x, const T* w,
 
 // Small images (conv_gemm.cpp): whether g's images have so few output pixels that per-image GEMMs
 // would be a few columns wide, and the forward / backward that instead run each product once over
-// the batch (same contracts as conv_forward / conv_backward).
+// the batch (same contracts as conv_forward / conv_backward, except that the backward writes every
+// element of grad_x and grad_w: they need no zeroing).
 bool conv_small_images(const ConvGeometry& g);
 template <class T>
 void conv_small_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out);
