@@ -151,10 +151,12 @@ def test_operator_and_method():
 
 @pytest.mark.parametrize("a_shape,b_shape", [((300, 200), (200, 300)), ((8, 64, 64), (8, 64, 64)),
                                              ((3, 100, 90), (90, 80)), ((1, 5000), (5000, 300)),
-                                             ((5000, 300), (300,)), ((128, 512), (512, 784))])
+                                             ((5000, 300), (300,)), ((128, 512), (512, 784)),
+                                             ((288, 576), (576, 64))])
 def test_thread_count_does_not_change_result(a_shape, b_shape):
     # Threads split the output, never a sum, so every element is computed the same way (a 128 x 784
-    # output: two threads take 400 + 384 columns, the first ending in a one-vector tile).
+    # output: two threads take 400 + 384 columns, the first ending in a one-vector tile; 288 x 64:
+    # 144 + 144 rows, each ending in a 4-row tile).
     a = ember.from_numpy(rand(a_shape, 19).astype(np.float32))
     b = ember.from_numpy(rand(b_shape, 20).astype(np.float32))
     before = ember.get_num_threads()
