@@ -19,6 +19,7 @@ static int initial_threads() {
 
 static int g_num_threads = initial_threads();
 static bool g_flush_denormal = false;
+static bool g_flush_denormal_set = false;  // set_flush_denormal was called (the threads' MXCSR may differ from a new thread's)
 
 // Sets or clears FTZ (bit 15) and DAZ (bit 6) of MXCSR on the calling thread and on a team of
 // `threads`, which reaches the pool's threads (each keeps its own MXCSR).
@@ -42,14 +43,16 @@ void set_num_threads(int n) {
   const int before = g_num_threads;
   g_num_threads = n < 1 ? 1 : n;
   omp_set_num_threads(g_num_threads);
-  // A larger team may wake pool threads last set up for a smaller one.
-  if (g_flush_denormal && g_num_threads > before) apply_flush_denormal(true, g_num_threads);
+  // A larger team may wake pool threads that kept an older setting (a runtime may keep threads
+  // of an earlier, larger team alive): they get the current one.
+  if (g_flush_denormal_set && g_num_threads > before) apply_flush_denormal(g_flush_denormal, g_num_threads);
 }
 
 bool set_flush_denormal(bool on) {
   if (!EMBER_HAS_MXCSR) return false;
   apply_flush_denormal(on, g_num_threads);
   g_flush_denormal = on;
+  g_flush_denormal_set = true;
   return true;
 }
 
