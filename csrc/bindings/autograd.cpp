@@ -25,7 +25,7 @@ namespace {
 PyObject* grad_mode_holder = nullptr;
 
 struct Names {
-  PyObject *enabled, *requires_grad, *grad_fn, *needs_input_grad, *edges, *node_shape, *shape, *forward;
+  PyObject *enabled, *requires_grad, *grad_fn, *needs_input_grad, *edges, *node_shape, *shape, *forward, *builtin;
   Names()
       : enabled(PyUnicode_InternFromString("enabled")),
         requires_grad(PyUnicode_InternFromString("_requires_grad")),
@@ -34,7 +34,8 @@ struct Names {
         edges(PyUnicode_InternFromString("_edges")),
         node_shape(PyUnicode_InternFromString("_shape")),
         shape(PyUnicode_InternFromString("shape")),
-        forward(PyUnicode_InternFromString("forward")) {}
+        forward(PyUnicode_InternFromString("forward")),
+        builtin(PyUnicode_InternFromString("_builtin")) {}
 };
 
 const Names& names() {
@@ -158,7 +159,7 @@ py::object add_grads(py::handle a, py::handle b) {
 
 py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py::handle freed, py::handle helpers) {
   static PyObject *s_backward = intern("backward"), *s_retained = intern("_retained"), *s_saved = intern("_saved"),
-                  *s_builtin = intern("_builtin"), *s_grad = intern("grad"),
+                  *s_grad = intern("grad"),
                   *s_accumulates = intern("_accumulates_weight"), *s_into = intern("_weight_grad_into");
   const Names& n = names();
   PyTypeObject* tensor_type = tensor_type_object();
@@ -294,7 +295,7 @@ py::object run_backward(py::list outputs, py::list grads, bool retain_graph, py:
         if (!retain_graph) set_attr(fn, s_saved, freed.ptr());
         g = py::object();
       }
-      py::object builtin = steal_or_throw(PyObject_GetAttr(fn, s_builtin));
+      py::object builtin = steal_or_throw(PyObject_GetAttr(fn, n.builtin));
       const bool check = !PyObject_IsTrue(builtin.ptr());
       for (Py_ssize_t i = 0; i < n_edges; ++i) {
         PyObject* e = PySequence_Fast_GET_ITEM(edges.ptr(), i);
@@ -353,8 +354,7 @@ void save_for_backward(py::handle ctx, py::args tensors) {
     if (t == Py_None || PyObject_TypeCheck(t, tensor_type)) continue;
     // ember's own ops (`_builtin`) save their inputs before their kernel checks them; a wrong
     // argument is left to that check, whose message names the op's own contract.
-    static PyObject* s_builtin = intern("_builtin");
-    py::object builtin = py::reinterpret_steal<py::object>(PyObject_GetAttr((PyObject*)Py_TYPE(ctx.ptr()), s_builtin));
+    py::object builtin = py::reinterpret_steal<py::object>(PyObject_GetAttr((PyObject*)Py_TYPE(ctx.ptr()), names().builtin));
     if (!builtin) PyErr_Clear();
     if (builtin && PyObject_IsTrue(builtin.ptr()) == 1) continue;
     throw py::type_error(std::string(Py_TYPE(ctx.ptr())->tp_name) +

@@ -80,9 +80,9 @@ class OutputLosses:
         weights = _per_output(self.weights_spec, names, "loss weights", op, default=1.0)
         self.weights = [float(w) for w in weights]
 
-    def targets(self, y, what, op):
+    def targets(self, y, what):
         """y (or sample weights) as one entry per output."""
-        names = self.names
+        op, names = self.op, self.names
         if y is None:
             return [None] * len(names)
         if isinstance(y, Tensor):
@@ -96,8 +96,8 @@ class OutputLosses:
         preds, names = split_outputs(y_pred, self.model_names())
         if self.names is None:
             self.resolve(names)
-        ys = self.targets(y, "y", self.op)
-        sws = self.targets(sample_weight, "sample_weight", self.op)
+        ys = self.targets(y, "y")
+        sws = self.targets(sample_weight, "sample_weight")
         total, last = None, []
         for fn, weight, target, pred, sw in zip(self.fns, self.weights, ys, preds, sws):
             if fn is None:

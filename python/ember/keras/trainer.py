@@ -280,7 +280,7 @@ class Trainer:
 
     def _update_metrics(self, y, y_pred, sample_weight):
         if self._output_trackers:
-            n = _batch_size_of_prediction(y_pred)
+            n = _batch_size(y_pred)
             for (_, i, tracker) in self._output_trackers:
                 tracker.update(self._loss_fn.last[i], n)
         if not self._compiled_metrics:
@@ -298,8 +298,8 @@ class Trainer:
     def _update_output_metrics(self, y, y_pred, sample_weight):
         losses = self._loss_fn
         preds, _ = _outputs.split_outputs(y_pred, losses.names)
-        ys = losses.targets(y, "y", losses.op)
-        sws = losses.targets(sample_weight, "sample_weight", losses.op)
+        ys = losses.targets(y, "y")
+        sws = losses.targets(sample_weight, "sample_weight")
         for _, metric, i, weighted in self._output_metrics:
             pred = _detached(preds[i])
             if weighted and sws[i] is not None:
@@ -498,11 +498,6 @@ def _detached(y_pred):
     if mask is not None:
         y_pred._keras_mask = mask
     return y_pred
-
-
-def _batch_size_of_prediction(y_pred):
-    first = y_pred if type(y_pred) is Tensor else next(iter(y_pred.values() if isinstance(y_pred, dict) else y_pred))
-    return first.shape[0]
 
 
 def _as_list(value, name):

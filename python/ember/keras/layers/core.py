@@ -229,10 +229,7 @@ class Dropout(Layer):
         self.built = True
 
     def _stream(self, count):
-        """(seed, first block) for `count` draws from the layer's own stream, advancing it; (None, 0)
-        without a seed (the global generator)."""
-        if self.seed is None:
-            return None, 0
+        """(seed, first block) for `count` draws from the layer's own seeded stream, advancing it."""
         first = self._next_block
         self._next_block += -(-count // 4)
         return self.seed, first
@@ -241,10 +238,8 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             return inputs
         if self.noise_shape is None:
-            if self.seed is None:
-                return F.dropout(inputs, self.rate)
-            if not inputs.dtype.is_floating_point:
-                return F.dropout(inputs, self.rate)  # raises the error that names the dtype
+            if self.seed is None or not inputs.dtype.is_floating_point:
+                return F.dropout(inputs, self.rate)  # (a non-float input: raises the error naming its dtype)
             return F._DropoutFunction.apply(inputs, self.rate, *self._stream(inputs.numel()))
         shape = [inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
         if self.seed is None:
